@@ -103,9 +103,9 @@ func TestInsertRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cols := []warehouse.Column{{"id", "UUID"}, {"n", "UInt32"}, {"v", "Int64"},
-		{"s", "LowCardinality(String)"}, {"at", "DateTime64(3, 'UTC')"},
-		{"m", "Decimal(18, 6)"}, {"o", "Nullable(String)"}}
+	cols := []warehouse.Column{{Name: "id", Type: "UUID"}, {Name: "n", Type: "UInt32"}, {Name: "v", Type: "Int64"},
+		{Name: "s", Type: "LowCardinality(String)"}, {Name: "at", Type: "DateTime64(3, 'UTC')"},
+		{Name: "m", Type: "Decimal(18, 6)"}, {Name: "o", Type: "Nullable(String)"}}
 	at := time.Date(2023, 8, 17, 12, 0, 0, 5e6, time.UTC)
 	rows := make([][]any, 1000)
 	for i := range rows {

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/kpi-analytics/kpi/ingest"
+)
+
+func defaultURL() string { return env("KPI_URL", "http://127.0.0.1:8080") }
+
+func runImport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ExitOnError)
+	base := fs.String("url", defaultURL(), "kpi server URL ($KPI_URL)")
+	batch := fs.Int("batch", 5000, "events per request")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: kpi import [flags] FILE.ndjson (- for stdin)")
+		fs.PrintDefaults()
+	}
+	_ = fs.Parse(args)
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("one file expected")
+	}
+	in, size, err := openInput(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription("importing"),
+		progressbar.OptionShowBytes(true), progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetVisibility(!*quiet), progressbar.OptionThrottle(200*time.Millisecond))
+	imp := importer{url: strings.TrimRight(*base, "/") + "/v1/events", client: &http.Client{
+		Timeout: 2 * time.Minute}}
+	err = imp.run(ctx, io.TeeReader(in, bar), *batch)
+	_ = bar.Finish()
+	fmt.Fprintf(os.Stderr, "\naccepted %d, duplicates %d, rejected %d\n",
+		imp.accepted, imp.duplicates, len(imp.rejected))
+	for i, r := range imp.rejected {
+		if i == 20 {
+			fmt.Fprintf(os.Stderr, "... and %d more\n", len(imp.rejected)-20)
+			break
+		}
+		fmt.Fprintln(os.Stderr, "  "+r)
+	}
+	return err
+}
+
+func openInput(name string) (io.ReadCloser, int64, error) {
+	if name == "-" {
+		return os.Stdin, -1, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// importer posts NDJSON in batches, resending a batch on 503 (ids make the
+// resend safe) and reporting rejected lines by their line number.
+type importer struct {
+	url                  string
+	client               *http.Client
+	accepted, duplicates int
+	rejected             []string
+}
+
+func (im *importer) run(ctx context.Context, r io.Reader, batch int) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var buf bytes.Buffer
+	lines, first, line := 0, 1, 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		if lines == 0 {
+			first = line
+		}
+		buf.Write(sc.Bytes())
+		buf.WriteByte('\n')
+		if lines++; lines == batch {
+			if err := im.send(ctx, buf.Bytes(), first); err != nil {
+				return err
+			}
+			buf.Reset()
+			lines = 0
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read line %d: %w", line+1, err)
+	}
+	if lines > 0 {
+		return im.send(ctx, buf.Bytes(), first)
+	}
+	return nil
+}
+
+func (im *importer) send(ctx context.Context, body []byte, firstLine int) error {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, im.url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		resp, err := im.client.Do(req)
+		if err != nil {
+			return fmt.Errorf("post batch at line %d: %w", firstLine, err)
+		}
+		var out ingest.Response
+		derr := json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && attempt < 30 {
+			body = withIDs(body, out.IDs)
+			time.Sleep(time.Second)
+			continue
+		}
+		if derr != nil {
+			return fmt.Errorf("batch at line %d: status %s", firstLine, resp.Status)
+		}
+		for _, r := range out.Rejected {
+			im.rejected = append(im.rejected, fmt.Sprintf("line %d: %s: %s",
+				firstLine+r.Index, r.Field, r.Reason))
+		}
+		if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusBadRequest {
+			return fmt.Errorf("batch at line %d: %s: %s", firstLine, resp.Status, out.Error)
+		}
+		im.accepted += out.Accepted
+		im.duplicates += out.Duplicates
+		return nil
+	}
+}
+
+// withIDs adds the ids the server assigned to events sent without one, so
+// that a resend after 503 cannot store an event twice.
+func withIDs(body []byte, ids []*string) []byte {
+	if len(ids) == 0 {
+		return body
+	}
+	var out bytes.Buffer
+	i := 0
+	for line := range bytes.SplitSeq(bytes.TrimRight(body, "\n"), []byte{'\n'}) {
+		if i < len(ids) && ids[i] != nil && !bytes.Contains(line, []byte(`"id"`)) {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(line, &m) == nil {
+				m["id"], _ = json.Marshal(*ids[i])
+				line, _ = json.Marshal(m)
+			}
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+		i++
+	}
+	return out.Bytes()
+}
+
+func runQuery(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("query", flag.ExitOnError)
+	base := fs.String("url", defaultURL(), "kpi server URL ($KPI_URL)")
+	from := fs.String("from", "", "start of the range (RFC 3339 or YYYY-MM-DD), inclusive")
+	to := fs.String("to", "", "end of the range, exclusive")
+	window := fs.String("window", "all", "minute, hour, day, week, month or all")
+	groupBy := fs.String("group-by", "", "comma-separated dimensions")
+	tz := fs.String("tz", "", "time zone of window boundaries (default UTC)")
+	var filters multiFlag
+	fs.Var(&filters, "filter", "dimension=value, repeatable")
+	asCSV := fs.Bool("csv", false, "print CSV instead of a table")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: kpi query [flags] KPI   (kpi query list: the catalogue)")
+		fs.PrintDefaults()
+	}
+	// Accept flags after the KPI name too.
+	name, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, rest = args[0], args[1:]
+	}
+	_ = fs.Parse(rest)
+	if name == "" && fs.NArg() > 0 {
+		name = fs.Arg(0)
+	}
+	if name == "" || name == "list" {
+		return printCatalogue(ctx, *base)
+	}
+	q := url.Values{"from": {*from}, "to": {*to}, "window": {*window}}
+	if *groupBy != "" {
+		q.Set("group_by", *groupBy)
+	}
+	if *tz != "" {
+		q.Set("tz", *tz)
+	}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return fmt.Errorf("filter %q: want dimension=value", f)
+		}
+		q.Set(k, v)
+	}
+	if *asCSV {
+		q.Set("format", "csv")
+		return getTo(ctx, *base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), os.Stdout)
+	}
+	var ans answer
+	if err := getJSON(ctx, *base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), &ans); err != nil {
+		return err
+	}
+	return printAnswer(os.Stdout, ans)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// answer mirrors queries.Answer as a client sees it.
+type answer struct {
+	KPI struct {
+		Name, Unit, Formula string
+	} `json:"kpi"`
+	GroupBy []string `json:"group_by"`
+	Rows    []struct {
+		WindowStart time.Time         `json:"window_start"`
+		WindowEnd   time.Time         `json:"window_end"`
+		Group       map[string]string `json:"group"`
+		Currency    string            `json:"currency"`
+		Value       *float64          `json:"value"`
+		Exact       string            `json:"exact"`
+		Rate        *float64          `json:"rate_percent"`
+	} `json:"rows"`
+}
+
+func printAnswer(w io.Writer, ans answer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	head := append([]string{"window_start", "window_end"}, ans.GroupBy...)
+	head = append(head, ans.KPI.Name+" ("+ans.KPI.Unit+")")
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, r := range ans.Rows {
+		rec := []string{r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339)}
+		for _, d := range ans.GroupBy {
+			rec = append(rec, r.Group[d])
+		}
+		rec = append(rec, formatValue(r.Value, r.Exact, r.Currency, r.Rate))
+		fmt.Fprintln(tw, strings.Join(rec, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+func formatValue(v *float64, exact, currency string, rate *float64) string {
+	s := "null"
+	switch {
+	case exact != "":
+		s = strings.TrimSpace(exact + " " + currency)
+	case v != nil:
+		s = strconv.FormatFloat(*v, 'f', 4, 64)
+	}
+	if rate != nil {
+		s += fmt.Sprintf(" (%.2f %%)", *rate)
+	}
+	return s
+}
+
+func printCatalogue(ctx context.Context, base string) error {
+	var cat struct {
+		KPIs []struct{ Name, Unit, Formula string } `json:"kpis"`
+	}
+	if err := getJSON(ctx, base+"/v1/kpis", &cat); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KPI\tUNIT\tFORMULA")
+	for _, k := range cat.KPIs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, k.Unit, k.Formula)
+	}
+	return tw.Flush()
+}
+
+func getJSON(ctx context.Context, u string, dst any) error {
+	var buf bytes.Buffer
+	if err := getTo(ctx, u, &buf); err != nil {
+		return err
+	}
+	return json.Unmarshal(buf.Bytes(), dst)
+}
+
+func getTo(ctx context.Context, u string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}

@@ -1,0 +1,12 @@
+// Package events defines the envelope shared by every event kpi ingests:
+// ad delivery (impressions, clicks, conversions, signups, cost) and billing
+// (subscriptions, invoices, refunds).
+//
+// An event is one flat JSON object whose typed fields sit at the top level.
+// [Parse] decodes and validates one object sent by a producer, [SplitBatch]
+// cuts a request body into such objects, and [Marshal] and [Unmarshal] carry
+// a validated [Event] over the broker in canonical form. The rules are also
+// published as a JSON Schema, see [Schema].
+//
+// Money is exact: amounts are decimal text held as [Micros], never floats.
+package events

@@ -1,0 +1,250 @@
+// Package ingest is the HTTP front door for events: POST /v1/events takes a
+// JSON array or NDJSON, validates each event on its own, publishes the valid
+// ones to JetStream and answers 202 only once JetStream has acknowledged
+// every one of them. The event id travels as Nats-Msg-Id, so a producer that
+// resends a batch (after a timeout, say) is deduplicated by the broker.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kpi-analytics/kpi/events"
+	"github.com/kpi-analytics/kpi/internal/broker"
+)
+
+// Limits of one request.
+const (
+	DefaultMaxBodyBytes = 16 << 20
+	DefaultMaxEvents    = 20000
+	DefaultAckTimeout   = 10 * time.Second
+	// RetryAfterSeconds is what a 503 asks the producer to wait.
+	RetryAfterSeconds = 1
+)
+
+// Config wires a Handler.
+type Config struct {
+	JetStream    jetstream.JetStream
+	MaxBodyBytes int64
+	MaxEvents    int
+	AckTimeout   time.Duration
+	Logger       *slog.Logger
+	// Now and NewID are for tests; they default to the clock and UUID v7.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// Handler serves POST /v1/events.
+type Handler struct {
+	cfg   Config
+	log   *slog.Logger
+	stats struct{ accepted, rejected, duplicates, unavailable atomic.Int64 }
+}
+
+// Stats counts events since start.
+type Stats struct{ Accepted, Rejected, Duplicates, Unavailable int64 }
+
+// New checks cfg and fills in defaults.
+func New(cfg Config) (*Handler, error) {
+	if cfg.JetStream == nil {
+		return nil, errors.New("ingest: config: jetstream is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxEvents <= 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = DefaultAckTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = newV7
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, log: log.With("component", "ingest")}, nil
+}
+
+func newV7() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Stats returns a snapshot of the counters.
+func (h *Handler) Stats() Stats {
+	return Stats{h.stats.accepted.Load(), h.stats.rejected.Load(),
+		h.stats.duplicates.Load(), h.stats.unavailable.Load()}
+}
+
+// Response is the body of every answer to POST /v1/events.
+type Response struct {
+	// Accepted counts events now durable in JetStream, duplicates included.
+	Accepted int `json:"accepted"`
+	// Duplicates counts accepted events JetStream already held (same id).
+	Duplicates int `json:"duplicates"`
+	// Rejected lists the events that failed validation.
+	Rejected []events.FieldError `json:"rejected"`
+	// IDs has the id of each event by input position, null where rejected,
+	// so a producer can resend with the ids the server assigned.
+	IDs   []*string `json:"ids"`
+	Error string    `json:"error,omitempty"`
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, Response{Error: "use POST"})
+		return
+	}
+	if r.ContentLength > h.cfg.MaxBodyBytes {
+		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf(
+			"body: %d bytes is over the limit of %d", r.ContentLength, h.cfg.MaxBodyBytes)})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf(
+			"body: over the limit of %d bytes", h.cfg.MaxBodyBytes)})
+		return
+	} else if err != nil {
+		writeJSON(w, http.StatusBadRequest, Response{Error: "body: " + err.Error()})
+		return
+	}
+	status, resp := h.Ingest(r.Context(), body)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	writeJSON(w, status, resp)
+}
+
+// Ingest validates and publishes one request body and returns the HTTP
+// status and answer for it.
+func (h *Handler) Ingest(ctx context.Context, body []byte) (int, Response) {
+	raws, splitErrs, err := events.SplitBatch(body)
+	if err != nil {
+		return http.StatusBadRequest, Response{Error: "body: " + err.Error()}
+	}
+	if len(raws) > h.cfg.MaxEvents {
+		return http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf(
+			"body: %d events is over the limit of %d per request", len(raws), h.cfg.MaxEvents)}
+	}
+	if len(raws) == 0 {
+		return http.StatusBadRequest, Response{Error: "body: no events"}
+	}
+	batch := h.validate(raws, splitErrs)
+	resp := Response{Rejected: batch.rejected, IDs: batch.ids}
+	h.stats.rejected.Add(int64(len(batch.rejected)))
+	if len(batch.valid) == 0 {
+		resp.Error = "no valid events"
+		return http.StatusBadRequest, resp
+	}
+	dups, err := h.publish(ctx, batch.valid)
+	if err != nil {
+		h.stats.unavailable.Add(int64(len(batch.valid)))
+		h.log.WarnContext(ctx, "publish failed", "error", err, "events", len(batch.valid))
+		resp.Error = "event store unavailable; resend the batch with the listed ids"
+		return http.StatusServiceUnavailable, resp
+	}
+	resp.Accepted, resp.Duplicates = len(batch.valid), dups
+	h.stats.accepted.Add(int64(resp.Accepted))
+	h.stats.duplicates.Add(int64(dups))
+	return http.StatusAccepted, resp
+}
+
+type validated struct {
+	valid    []events.Event
+	rejected []events.FieldError
+	ids      []*string
+}
+
+func (h *Handler) validate(raws [][]byte, splitErrs []events.FieldError) validated {
+	v := validated{ids: make([]*string, len(raws)), rejected: []events.FieldError{}}
+	bad := make(map[int]bool, len(splitErrs))
+	for _, fe := range splitErrs {
+		bad[fe.Index] = true
+		v.rejected = append(v.rejected, fe)
+	}
+	now := h.cfg.Now()
+	seen := make(map[string]int, len(raws))
+	for i, raw := range raws {
+		if bad[i] || raw == nil {
+			continue
+		}
+		e, fe := events.Parse(raw, now, h.cfg.NewID)
+		if fe != nil {
+			fe.Index = i
+			v.rejected = append(v.rejected, *fe)
+			continue
+		}
+		if first, dup := seen[e.ID]; dup {
+			v.rejected = append(v.rejected, events.FieldError{Index: i, Field: "id",
+				Reason: fmt.Sprintf("duplicate of event %d in this batch", first)})
+			continue
+		}
+		seen[e.ID] = i
+		id := e.ID
+		v.ids[i] = &id
+		v.valid = append(v.valid, e)
+	}
+	slices.SortStableFunc(v.rejected, func(a, b events.FieldError) int { return a.Index - b.Index })
+	return v
+}
+
+// publish sends every event and waits for JetStream to acknowledge each.
+// It returns how many JetStream recognised as duplicates.
+func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.AckTimeout)
+	defer cancel()
+	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	for _, e := range evs {
+		data, err := events.Marshal(e)
+		if err != nil {
+			return 0, fmt.Errorf("marshal event %s: %w", e.ID, err)
+		}
+		m := &nats.Msg{Subject: broker.EventSubject(e.Tenant, string(e.Type)), Data: data,
+			Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}}
+		f, err := h.cfg.JetStream.PublishMsgAsync(m)
+		if err != nil {
+			return 0, fmt.Errorf("publish: %w", err)
+		}
+		futures = append(futures, f)
+	}
+	dups := 0
+	for _, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			if ack.Duplicate {
+				dups++
+			}
+		case err := <-f.Err():
+			return 0, fmt.Errorf("publish ack: %w", err)
+		case <-ctx.Done():
+			return 0, fmt.Errorf("publish ack: %w", ctx.Err())
+		}
+	}
+	return dups, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,195 @@
+// Package apptest runs a whole kpi process (embedded NATS, the embedded
+// ClickHouse engine, the HTTP API) inside a test, for integration and
+// acceptance tests that drive it over HTTP like a user would.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kpi-analytics/kpi/internal/app"
+	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
+)
+
+var (
+	engineOnce sync.Once
+	engine     *chdb.Conn
+	engineErr  error
+)
+
+// SharedEngine is the one embedded ClickHouse of this test binary (libchdb
+// allows one data directory per process); each test owns a database in it.
+func SharedEngine(t *testing.T) *chdb.Conn {
+	t.Helper()
+	engineOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kpi-app-test-")
+		if err != nil {
+			engineErr = err
+			return
+		}
+		engine, engineErr = chdb.Open(chdb.Config{Path: filepath.Join(dir, "clickhouse")})
+	})
+	if errors.Is(engineErr, chdb.ErrLibraryMissing) {
+		t.Skipf("embedded ClickHouse missing (run `make libchdb`): %v", engineErr)
+	}
+	if engineErr != nil {
+		t.Fatal(engineErr)
+	}
+	return engine
+}
+
+// testDB names a database after the test, unique per run.
+func testDB(t *testing.T) string {
+	r := strings.NewReplacer("/", "_", "-", "_", " ", "_")
+	return fmt.Sprintf("t_%s_%d", strings.ToLower(r.Replace(t.Name())), time.Now().UnixNano()%1e6)
+}
+
+// Harness is a running kpi on the embedded default, reachable over HTTP.
+type Harness struct {
+	t *testing.T
+	// App is the running process; Base its HTTP root; DB its database.
+	App    *app.App
+	Base   string
+	DB     string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start runs kpi for the test; mutate adjusts the configuration first.
+// The process stops when the test ends.
+func Start(t *testing.T, mutate ...func(*app.Config)) *Harness {
+	t.Helper()
+	cfg := app.Config{DataDir: t.TempDir(), Database: testDB(t), Warehouse: SharedEngine(t),
+		Addr: "127.0.0.1:0", Ingest: true, Project: true, Query: true, BatchSize: 500}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := a.Listen(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	h := &Harness{t: t, App: a, Base: "http://" + a.Addr(), cancel: cancel,
+		done: make(chan error, 1), DB: cfg.Database}
+	go func() { h.done <- a.Run(ctx) }()
+	t.Cleanup(h.Stop)
+	return h
+}
+
+// Stop shuts kpi down gracefully; it is safe to call twice.
+func (h *Harness) Stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("app run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Error("app did not stop within 30s")
+	}
+}
+
+// Post sends a body to /v1/events and decodes the answer.
+func (h *Harness) Post(body string) (int, map[string]any) {
+	h.t.Helper()
+	resp, err := http.Post(h.Base+"/v1/events", "application/x-ndjson", strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+// Idle waits until the projector has written everything published.
+func (h *Harness) Idle() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := h.App.Projector.WaitIdle(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// KPI fetches one KPI as JSON with the given query string.
+func (h *Harness) KPI(name, query string) Answer {
+	h.t.Helper()
+	resp, err := http.Get(h.Base + "/v1/kpis/" + name + "?" + query)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("GET %s?%s: %s: %s", name, query, resp.Status, b)
+	}
+	var ans Answer
+	if err := json.Unmarshal(b, &ans); err != nil {
+		h.t.Fatal(err)
+	}
+	return ans
+}
+
+// Answer is the JSON of GET /v1/kpis/{name} as tests read it.
+type Answer struct {
+	Rows []struct {
+		WindowStart time.Time         `json:"window_start"`
+		Group       map[string]string `json:"group"`
+		Value       *float64          `json:"value"`
+		Exact       string            `json:"exact"`
+	} `json:"rows"`
+}
+
+// Total is the KPI's exact value over the whole range, no grouping.
+func (h *Harness) Total(name string) string {
+	h.t.Helper()
+	ans := h.KPI(name, "from=2000-01-01&to=2030-01-01")
+	if len(ans.Rows) != 1 {
+		h.t.Fatalf("%s: %d rows, want 1", name, len(ans.Rows))
+	}
+	if ans.Rows[0].Exact != "" {
+		return ans.Rows[0].Exact
+	}
+	if ans.Rows[0].Value == nil {
+		return "null"
+	}
+	return fmt.Sprint(*ans.Rows[0].Value)
+}
+
+// NDJSON joins lines into a request body.
+func NDJSON(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// Clicks makes n click events with ids built on idPrefix (13 hex chars
+// and a dash, such as "0195f5c3-2b1e"), spread over three days.
+func Clicks(n int, idPrefix string) string {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, `{"id":"%s-7000-8000-%012d","type":"click","tenant":"acme",`+
+			`"occurred_at":"2024-05-0%dT10:%02d:00Z","campaign":"c%d","channel":"search"}`+"\n",
+			idPrefix, i, 1+i%3, i%60, i%2)
+	}
+	return b.String()
+}

@@ -1,0 +1,168 @@
+package queries
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Handler serves the query API:
+//
+//	GET /v1/kpis          the catalogue, with formulas and units
+//	GET /v1/kpis/{name}   one KPI; JSON, or CSV with Accept: text/csv or format=csv
+type Handler struct {
+	engine *Engine
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// NewHandler wires the query API to an engine.
+func NewHandler(e *Engine, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{engine: e, log: log.With("component", "queries"), mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /v1/kpis", h.catalogue)
+	h.mux.HandleFunc("GET /v1/kpis/{name}", h.kpi)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) catalogue(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"kpis": Catalogue(),
+		"windows": windows, "units": map[Unit]string{
+			UnitCount: "a whole number of events or customers", UnitMoney: "an amount in the " +
+				"events' currency, exact decimal text in `exact`", UnitPercent: "0 to 100",
+			UnitRatio: "a plain ratio (2.5 means 2.5×)"},
+		"null": "a ratio whose denominator is zero has value null"})
+}
+
+func (h *Handler) kpi(w http.ResponseWriter, r *http.Request) {
+	req, err := ParseRequest(r.PathValue("name"), r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	ans, err := h.engine.Run(r.Context(), req)
+	var re *RequestError
+	switch {
+	case errors.As(err, &re):
+		writeError(w, http.StatusBadRequest, err)
+		return
+	case errors.Is(err, ErrMixedCurrencies):
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	case err != nil:
+		h.log.ErrorContext(r.Context(), "kpi query failed", "kpi", req.KPI, "error", err)
+		writeError(w, http.StatusInternalServerError, errors.New("query failed"))
+		return
+	}
+	if wantsCSV(r) {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		_ = WriteCSV(w, ans)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// ParseRequest reads a KPI request from query parameters: from, to,
+// window, group_by (comma-separated), tz, and one filter per dimension.
+func ParseRequest(name string, q url.Values) (Request, error) {
+	req := Request{KPI: name, Window: Window(q.Get("window")), Filters: map[string]string{}}
+	loc := time.UTC
+	if tz := q.Get("tz"); tz != "" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return req, &RequestError{"tz", fmt.Sprintf("unknown time zone %q", tz)}
+		}
+		loc = l
+	}
+	req.Location = loc
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &req.From}, {"to", &req.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := ParseTime(v, loc)
+			if err != nil {
+				return req, &RequestError{p.name, err.Error()}
+			}
+			*p.dst = t
+		}
+	}
+	if g := q.Get("group_by"); g != "" {
+		req.GroupBy = strings.Split(g, ",")
+	}
+	known := map[string]bool{"from": true, "to": true, "window": true, "group_by": true,
+		"tz": true, "format": true}
+	for k, v := range q {
+		if known[k] {
+			continue
+		}
+		if len(v) != 1 {
+			return req, &RequestError{k, "give a filter once"}
+		}
+		req.Filters[k] = v[0]
+	}
+	return req, nil
+}
+
+func wantsCSV(r *http.Request) bool {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return f == "csv"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/csv")
+}
+
+// WriteCSV writes an answer as CSV, one row per window and group.
+func WriteCSV(w io.Writer, ans *Answer) error {
+	cw := csv.NewWriter(w)
+	head := append([]string{"window_start", "window_end"}, ans.GroupBy...)
+	head = append(head, "currency", ans.KPI.Name, "exact")
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, r := range ans.Rows {
+		rec := []string{r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339)}
+		for _, d := range ans.GroupBy {
+			rec = append(rec, r.Group[d])
+		}
+		v := ""
+		if r.Value != nil {
+			v = strconv.FormatFloat(*r.Value, 'f', -1, 64)
+		}
+		rec = append(rec, r.Currency, v, r.Exact)
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	body := map[string]string{"error": err.Error()}
+	var re *RequestError
+	if errors.As(err, &re) {
+		body["param"], body["reason"] = re.Param, re.Reason
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,101 @@
+package queries
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// measures are the base sums one window and group yields; every KPI is a
+// function of them. Money is held as exact rationals so that sums and
+// ratios of decimal amounts never pass through float rounding.
+type measures struct {
+	impressions, clicks, conversions int64
+	spend, convValue                 *big.Rat
+	currencies                       int64
+
+	mrrStart, mrrEnd, churnedMRR, contractionMRR *big.Rat
+	customersStart, customersEnd, churnedCustomers int64
+}
+
+// value is one KPI result. Value is nil where a ratio has a zero
+// denominator. Exact holds money as decimal text, rounded half away from
+// zero to the cent for display where the true value has more digits.
+type value struct {
+	Value *float64 `json:"value"`
+	Exact string   `json:"exact,omitempty"`
+	Rate  *float64 `json:"rate_percent,omitempty"`
+}
+
+func ratInt(n int64) *big.Rat { return new(big.Rat).SetInt64(n) }
+
+func count(n int64) value {
+	f := float64(n)
+	return value{Value: &f, Exact: fmt.Sprint(n)}
+}
+
+func money(r *big.Rat) value {
+	if r == nil {
+		r = new(big.Rat)
+	}
+	f, _ := r.Float64()
+	return value{Value: &f, Exact: Decimal(r, 2)}
+}
+
+func moneyRatio(num, den *big.Rat) value {
+	if den == nil || den.Sign() == 0 {
+		return value{}
+	}
+	return money(new(big.Rat).Quo(orZero(num), den))
+}
+
+func ratio(num, den *big.Rat) value {
+	if den == nil || den.Sign() == 0 {
+		return value{}
+	}
+	f, _ := new(big.Rat).Quo(orZero(num), den).Float64()
+	return value{Value: &f}
+}
+
+func percent(num, den *big.Rat) value {
+	v := ratio(num, den)
+	if v.Value != nil {
+		*v.Value *= 100
+	}
+	return v
+}
+
+func add(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(orZero(a), orZero(b)) }
+
+func mul(a *big.Rat, n int64) *big.Rat { return new(big.Rat).Mul(orZero(a), ratInt(n)) }
+
+func orZero(r *big.Rat) *big.Rat {
+	if r == nil {
+		return new(big.Rat)
+	}
+	return r
+}
+
+// ParseDecimal reads exact decimal text such as "-12.5" or "3".
+func ParseDecimal(s string) (*big.Rat, error) {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+	if !ok {
+		return nil, fmt.Errorf("not a decimal: %q", s)
+	}
+	return r, nil
+}
+
+// Decimal renders r with at least min fraction digits, exactly when r is a
+// finite decimal of up to 6 places, else rounded half away from zero to 6.
+func Decimal(r *big.Rat, min int) string {
+	s := r.FloatString(6)
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = strings.TrimRight(frac, "0")
+	for len(frac) < min {
+		frac += "0"
+	}
+	if frac == "" {
+		return whole
+	}
+	return whole + "." + frac
+}
