@@ -246,7 +246,7 @@ func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) ([][]any, 
 			continue
 		}
 		for i, e := range evs {
-			rows = append(rows, eventRow(e, meta.Sequence.Stream, uint32(i)))
+			rows = append(rows, Row(e, meta.Sequence.Stream, uint32(i)))
 		}
 		live = append(live, m)
 	}
@@ -273,7 +273,9 @@ func DecodeMessage(data []byte) ([]events.Event, error) {
 	return out, nil
 }
 
-func eventRow(e events.Event, seq uint64, idx uint32) []any {
+// Row is the events-table row of one event at a stream position, in the
+// order of Columns.
+func Row(e events.Event, seq uint64, idx uint32) []any {
 	return []any{e.ID, e.Tenant, string(e.Type), e.OccurredAt, e.ReceivedAt, e.Source,
 		e.Campaign, e.Ad, e.Channel, e.Count, int64(e.Value), int64(e.Amount), e.Currency,
 		e.Customer, e.Subscription, e.Plan, e.Interval, e.Invoice, seq, idx}
