@@ -14,6 +14,24 @@ const (
 	reasonUnfinished = "has an unterminated string"
 )
 
+// plainByte marks the ASCII bytes a JSON string may hold as they are: no
+// quote, backslash or control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// skipPlain returns the index of the first byte at or after i that is not
+// a plainByte.
+func skipPlain(src string, i int) int {
+	for i < len(src) && plainByte[src[i]] {
+		i++
+	}
+	return i
+}
+
 // scanner reads the tokens of one flat JSON object from src. It is not a
 // general JSON parser: its caller rejects nested objects and arrays instead
 // of skipping them.
@@ -98,6 +116,10 @@ func (s *scanner) str() (string, string) {
 	s.pos++
 	start := s.pos
 	for s.pos < len(s.src) {
+		s.pos = skipPlain(s.src, s.pos)
+		if s.pos == len(s.src) {
+			break
+		}
 		c := s.src[s.pos]
 		switch {
 		case c == '"':

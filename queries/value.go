@@ -14,7 +14,7 @@ type measures struct {
 	spend, convValue                 *big.Rat
 	currencies                       int64
 
-	mrrStart, mrrEnd, churnedMRR, contractionMRR *big.Rat
+	mrrStart, mrrEnd, churnedMRR, contractionMRR   *big.Rat
 	customersStart, customersEnd, churnedCustomers int64
 }
 
