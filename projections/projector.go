@@ -58,7 +58,9 @@ type Config struct {
 	Durable   string
 	BatchSize int
 	MaxWait   time.Duration
-	Logger    *slog.Logger
+	// AckWait is how long JetStream waits for an ack before redelivering.
+	AckWait time.Duration
+	Logger  *slog.Logger
 }
 
 // Validate reports a Config that cannot work.
@@ -100,6 +102,9 @@ func New(cfg Config) (*Projector, error) {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultMaxWait
 	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultAckWait
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -118,7 +123,7 @@ func (p *Projector) Stats() Stats {
 func (p *Projector) Consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c, err := p.cfg.JetStream.CreateOrUpdateConsumer(ctx, broker.EventsStream, jetstream.ConsumerConfig{
 		Durable: p.cfg.Durable, AckPolicy: jetstream.AckExplicitPolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: DefaultAckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: p.cfg.AckWait,
 		MaxAckPending: 4 * p.cfg.BatchSize, MaxRequestBatch: p.cfg.BatchSize,
 		Description: "kpi projection into ClickHouse",
 	})
