@@ -1,0 +1,159 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kpi-analytics/kpi/ingest"
+	"github.com/kpi-analytics/kpi/internal/broker"
+)
+
+// newServer runs the handler over a real embedded JetStream.
+func newServer(t *testing.T, mutate func(*ingest.Config)) (*httptest.Server, *server.Server, jetstream.JetStream) {
+	t.Helper()
+	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, js, err := broker.Connect(broker.ClientConfig{URL: ns.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if err := broker.EnsureStreams(context.Background(), js, broker.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ingest.Config{JetStream: js, AckTimeout: time.Second}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	h, err := ingest.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, ns, js
+}
+
+func post(t *testing.T, url, body string) (*http.Response, ingest.Response) {
+	t.Helper()
+	resp, err := http.Post(url, "application/x-ndjson", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out ingest.Response
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp, out
+}
+
+const click = `{"type":"click","tenant":"acme","occurred_at":"2024-05-01T10:00:00Z","campaign":"c"}`
+
+func stored(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	s, err := js.Stream(context.Background(), broker.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func TestAcceptedEventsAreStoredOnce(t *testing.T) {
+	srv, _, js := newServer(t, nil)
+	body := `[` + strings.Replace(click, `{`, `{"id":"0195f5c3-2b1e-7a1e-9f00-000000000001",`, 1) +
+		`,` + click + `]`
+	resp, out := post(t, srv.URL, body)
+	if resp.StatusCode != http.StatusAccepted || out.Accepted != 2 || len(out.IDs) != 2 {
+		t.Fatalf("status %d, answer %+v", resp.StatusCode, out)
+	}
+	resp, out = post(t, srv.URL, body)
+	if out.Duplicates != 1 {
+		t.Errorf("resend duplicates = %d, want 1 (the event with a producer id)", out.Duplicates)
+	}
+	if got := stored(t, js); got != 3 {
+		t.Errorf("stream holds %d messages, want 3", got)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	srv, _, js := newServer(t, func(c *ingest.Config) { c.MaxBodyBytes, c.MaxEvents = 4096, 3 })
+	tests := []struct {
+		name   string
+		body   string
+		status int
+	}{
+		{"body too large", strings.Repeat(click+"\n", 40), http.StatusRequestEntityTooLarge},
+		{"too many events", strings.Repeat(click+"\n", 4), http.StatusRequestEntityTooLarge},
+		{"empty body", "", http.StatusBadRequest},
+		{"all invalid", `{"type":"click"}`, http.StatusBadRequest},
+		{"broken array", `[{"type":`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, out := post(t, srv.URL, tt.body)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d (%+v)", resp.StatusCode, tt.status, out)
+			}
+			if out.Error == "" {
+				t.Error("answer has no error text")
+			}
+		})
+	}
+	if got := stored(t, js); got != 0 {
+		t.Errorf("stream holds %d messages after refused requests, want 0", got)
+	}
+}
+
+func TestRejectionsNameIndexAndField(t *testing.T) {
+	srv, _, _ := newServer(t, nil)
+	body := strings.Join([]string{click,
+		`{"type":"click","tenant":"acme","occurred_at":"2024-05-01T10:00:00Z","campaign":"c","count":"3"}`,
+		`{"type":"cost","tenant":"acme","occurred_at":"2024-05-01T10:00:00Z","campaign":"c","amount":"1.5"}`,
+		`{"type":"click","tenant":"a.b","occurred_at":"2024-05-01T10:00:00Z","campaign":"c"}`,
+	}, "\n")
+	resp, out := post(t, srv.URL, body)
+	if resp.StatusCode != http.StatusAccepted || out.Accepted != 1 {
+		t.Fatalf("status %d, answer %+v", resp.StatusCode, out)
+	}
+	want := []string{"1:count", "2:currency", "3:tenant"}
+	var got []string
+	for _, r := range out.Rejected {
+		got = append(got, fmt.Sprintf("%d:%s", r.Index, r.Field))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("rejections = %v, want %v", got, want)
+	}
+}
+
+func TestBrokerDownAnswers503(t *testing.T) {
+	srv, ns, _ := newServer(t, nil)
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	resp, out := post(t, srv.URL, click)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status = %d, want 503 (%+v)", resp.StatusCode, out)
+	}
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if out.Accepted != 0 || len(out.IDs) != 1 || out.IDs[0] == nil {
+		t.Errorf("answer = %+v, want 0 accepted and the assigned id", out)
+	}
+}
