@@ -125,7 +125,7 @@ func TestSplitBatchThenParse(t *testing.T) {
 	}
 	want := []string{
 		"event 1: must be a JSON object on one line",
-		`event 2: field "tenant": ` + reasonTen,
+		`event 2: field "tenant": ` + reasonTenant,
 	}
 	if got := strings.Join(bad, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("errors:\n got %s\nwant %s", got, strings.Join(want, "\n"))

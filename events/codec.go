@@ -10,7 +10,7 @@ import (
 // in a fixed order, times as RFC 3339 UTC with milliseconds, money as
 // decimal strings. Empty strings, zero times, a zero count and a zero value
 // are omitted; amount is written whenever the type requires it, even when
-// zero. The error is always nil; it is there to match [json.Marshal].
+// zero. The error is always nil; it is there to match [encoding/json.Marshal].
 func Marshal(e Event) ([]byte, error) {
 	return e.AppendJSON(make([]byte, 0, 384)), nil
 }

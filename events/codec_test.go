@@ -169,3 +169,33 @@ func TestFieldErrorError(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundTripWallClock checks == equality when now carries a monotonic
+// clock reading, as time.Now does in the server.
+func TestRoundTripWallClock(t *testing.T) {
+	now := time.Now()
+	o := object{{"type", q("click")}, {"tenant", q("a")},
+		{"occurred_at", q(now.Format(time.RFC3339Nano))}, {"campaign", q("c")}}
+	ev, fe := Parse(o.json(), now, nil)
+	if fe != nil {
+		t.Fatal(fe)
+	}
+	data, _ := Marshal(ev)
+	got, err := Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != ev {
+		t.Errorf("round trip of %s\n got %+v\nwant %+v", data, got, ev)
+	}
+}
+
+func TestFieldErrorJSON(t *testing.T) {
+	got, err := json.Marshal(FieldError{Index: 2, Field: "amount", Reason: "is too large"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"index":2,"field":"amount","reason":"is too large"}`; string(got) != want {
+		t.Errorf("json.Marshal(FieldError): got %s, want %s", got, want)
+	}
+}

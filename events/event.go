@@ -45,8 +45,8 @@ type Event struct {
 	// millisecond.
 	OccurredAt time.Time
 	// ReceivedAt is when the server received the event, in UTC, truncated
-	// to the millisecond. [Parse] always sets it from the server clock and
-	// ignores any value a producer sends.
+	// to the millisecond. [Parse] always sets it from the server clock; a
+	// producer's received_at must be a string or null and is ignored.
 	ReceivedAt time.Time
 	// Source names the producer, such as a tracker or an integration.
 	Source string
@@ -76,7 +76,8 @@ type Event struct {
 	Invoice string
 }
 
-// FieldError says which field of which event was rejected and why.
+// FieldError says which field of which event was rejected and why. Its
+// JSON form, for answering producers, has the keys index, field and reason.
 type FieldError struct {
 	// Index is the position of the event in its batch, counted from 0.
 	Index int `json:"index"`

@@ -13,7 +13,8 @@ type Micros int64
 // microsPerUnit is 10^MaxMoneyDecimals.
 const microsPerUnit = 1_000_000
 
-// Errors returned by [ParseMicros]; [Parse] uses their text as the reason.
+// Errors returned by [ParseMicros]. [Parse] uses their text as the reason
+// of a [FieldError], so it reads on from the field's name.
 var (
 	// ErrMoneySyntax means the text is not a plain decimal.
 	ErrMoneySyntax = errors.New(

@@ -60,6 +60,8 @@ type Config struct {
 	MaxWait   time.Duration
 	// AckWait is how long JetStream waits for an ack before redelivering.
 	AckWait time.Duration
+	// OnBatch, if set, is told the duration and row count of each batch.
+	OnBatch func(d time.Duration, rows int)
 	Logger  *slog.Logger
 }
 
@@ -206,7 +208,11 @@ func (p *Projector) Project(ctx context.Context, msgs []jetstream.Msg) {
 	p.stats.batches.Add(1)
 	p.stats.projected.Add(int64(len(fresh)))
 	p.stats.duplicates.Add(int64(len(rows) - len(fresh)))
-	if d := time.Since(start); d > slowBatch {
+	d := time.Since(start)
+	if p.cfg.OnBatch != nil {
+		p.cfg.OnBatch(d, len(fresh))
+	}
+	if d > slowBatch {
 		p.log.InfoContext(ctx, "slow batch", "duration_ms", d.Milliseconds(),
 			"messages", len(msgs), "rows", len(fresh))
 	}

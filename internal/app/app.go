@@ -22,6 +22,7 @@ import (
 
 	"github.com/kpi-analytics/kpi/ingest"
 	"github.com/kpi-analytics/kpi/internal/broker"
+	"github.com/kpi-analytics/kpi/internal/metrics"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
 	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
 	"github.com/kpi-analytics/kpi/projections"
@@ -91,6 +92,7 @@ type App struct {
 	Ingest    *ingest.Handler
 	Projector *projections.Projector
 	Queries   *queries.Engine
+	metrics   *metrics.Registry
 	listener  net.Listener
 	srv       *http.Server
 }
@@ -179,11 +181,18 @@ func (a *App) prepareRoles() error {
 			return err
 		}
 	}
+	a.metrics = metrics.New()
 	a.Projector, err = projections.New(projections.Config{JetStream: a.js, Warehouse: a.wh,
-		Database: a.cfg.Database, BatchSize: a.cfg.BatchSize, Logger: a.log})
+		Database: a.cfg.Database, BatchSize: a.cfg.BatchSize, Logger: a.log,
+		OnBatch: a.metrics.ObserveBatch})
 	if err != nil {
 		return err
 	}
+	src := metrics.Sources{Ingest: a.Ingest}
+	if a.cfg.Project {
+		src.Projector = a.Projector
+	}
+	a.metrics.Watch(src)
 	if a.cfg.Query {
 		a.Queries = queries.NewEngine(a.wh, a.cfg.Database)
 	}
@@ -205,6 +214,7 @@ func (a *App) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	return securityHeaders(mux)
 }
 

@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kpi-analytics/kpi/internal/apptest"
@@ -73,5 +75,25 @@ func TestRatiosWithZeroDenominatorAreNull(t *testing.T) {
 	h.Idle()
 	if got := h.Total("ctr"); got != "null" {
 		t.Errorf("ctr with no impressions = %s, want null", got)
+	}
+}
+
+func TestHealthReadyAndMetrics(t *testing.T) {
+	h := apptest.Start(t)
+	h.Post(apptest.Clicks(3, "0195f5c3-2b1e"))
+	h.Idle()
+	for path, want := range map[string]string{
+		"/healthz": "ok", "/readyz": "ready",
+		"/metrics": `kpi_ingest_events_total{result="accepted"} 3`,
+	} {
+		resp, err := http.Get(h.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s = %d, body lacks %q", path, resp.StatusCode, want)
+		}
 	}
 }
