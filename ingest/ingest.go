@@ -1,12 +1,17 @@
 // Package ingest is the HTTP front door for events: POST /v1/events takes a
 // JSON array or NDJSON, validates each event on its own, publishes the valid
 // ones to JetStream and answers 202 only once JetStream has acknowledged
-// every one of them. The event id travels as Nats-Msg-Id, so a producer that
-// resends a batch (after a timeout, say) is deduplicated by the broker.
+// every one of them. Events of one tenant and type travel together in one
+// message whose Nats-Msg-Id digests their ids, so a producer that resends a
+// batch (after a timeout, say) is dropped by the broker; any other repeat of
+// an event id is dropped by the projector.
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,7 +154,7 @@ func (h *Handler) Ingest(ctx context.Context, body []byte) (int, Response) {
 	if len(raws) == 0 {
 		return http.StatusBadRequest, Response{Error: "body: no events"}
 	}
-	batch := h.validate(raws, splitErrs)
+	batch := h.validate(raws, splitErrs, tenantScope(ctx))
 	resp := Response{Rejected: batch.rejected, IDs: batch.ids}
 	h.stats.rejected.Add(int64(len(batch.rejected)))
 	if len(batch.valid) == 0 {
@@ -175,7 +180,7 @@ type validated struct {
 	ids      []*string
 }
 
-func (h *Handler) validate(raws [][]byte, splitErrs []events.FieldError) validated {
+func (h *Handler) validate(raws [][]byte, splitErrs []events.FieldError, scope string) validated {
 	v := validated{ids: make([]*string, len(raws)), rejected: []events.FieldError{}}
 	bad := make(map[int]bool, len(splitErrs))
 	for _, fe := range splitErrs {
@@ -188,7 +193,7 @@ func (h *Handler) validate(raws [][]byte, splitErrs []events.FieldError) validat
 		if bad[i] || raw == nil {
 			continue
 		}
-		e, fe := events.Parse(raw, now, h.cfg.NewID)
+		e, fe := h.parse(raw, now, scope)
 		if fe != nil {
 			fe.Index = i
 			v.rejected = append(v.rejected, *fe)
@@ -208,31 +213,86 @@ func (h *Handler) validate(raws [][]byte, splitErrs []events.FieldError) validat
 	return v
 }
 
-// publish sends every event and waits for JetStream to acknowledge each.
-// It returns how many JetStream recognised as duplicates.
+// MaxEventsPerMessage bounds how many events share one stream message.
+// Packing a request's events into few messages is what lets ingest run at
+// the broker's message rate times this factor rather than at its message
+// rate; the projector deduplicates by event id, so a message's composition
+// does not matter for exactness.
+const MaxEventsPerMessage = 1000
+
+type tenantKey struct{}
+
+// WithTenant confines the ingest requests made with ctx to one tenant, the
+// one an API key is scoped to: an event without a tenant gets this one, and
+// an event naming another tenant is rejected (field tenant) while the rest
+// of its batch goes ahead.
+func WithTenant(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, tenant)
+}
+
+// tenantScope is the tenant ctx confines events to, or "" for any.
+func tenantScope(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
+}
+
+// parse decodes one event and holds it to the tenant scope, if any.
+func (h *Handler) parse(raw []byte, now time.Time, scope string) (events.Event, *events.FieldError) {
+	e, fe := events.Parse(raw, now, h.cfg.NewID)
+	if scope == "" {
+		return e, fe
+	}
+	if fe != nil && fe.Field == "tenant" {
+		// Most likely the tenant is absent: try again with the scope's. When
+		// the event did name one, the second try fails on the tenant again
+		// (as a repeated field) and the first answer stands.
+		e2, fe2 := events.Parse(withTenant(raw, scope), now, h.cfg.NewID)
+		if fe2 == nil || fe2.Field != "tenant" {
+			e, fe = e2, fe2
+		}
+	}
+	if fe == nil && e.Tenant != scope {
+		return events.Event{}, &events.FieldError{Field: "tenant", Reason: fmt.Sprintf(
+			"the API key is scoped to tenant %q; this event names %q", scope, e.Tenant)}
+	}
+	return e, fe
+}
+
+// withTenant prepends a tenant member to the object raw (which starts with
+// '{', as events.SplitBatch guarantees).
+func withTenant(raw []byte, tenant string) []byte {
+	out := make([]byte, 0, len(raw)+len(tenant)+16)
+	out = append(out, `{"tenant":`...)
+	out = strconv.AppendQuote(out, tenant)
+	if rest := bytes.TrimSpace(raw[1:]); len(rest) == 0 || rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, raw[1:]...)
+}
+
+// publish packs the events into messages per tenant and type (NDJSON of
+// canonical events), sends them all, and waits until JetStream has
+// acknowledged each. The message id is a digest of the event ids it holds,
+// so an identical resend is dropped by the broker before it costs anything
+// downstream. It returns how many events were in duplicate messages.
 func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.AckTimeout)
 	defer cancel()
-	futures := make([]jetstream.PubAckFuture, 0, len(evs))
-	for _, e := range evs {
-		data, err := events.Marshal(e)
-		if err != nil {
-			return 0, fmt.Errorf("marshal event %s: %w", e.ID, err)
-		}
-		m := &nats.Msg{Subject: broker.EventSubject(e.Tenant, string(e.Type)), Data: data,
-			Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}}
-		f, err := h.cfg.JetStream.PublishMsgAsync(m)
+	msgs := pack(evs)
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		f, err := h.cfg.JetStream.PublishMsgAsync(m.msg)
 		if err != nil {
 			return 0, fmt.Errorf("publish: %w", err)
 		}
-		futures = append(futures, f)
+		futures[i] = f
 	}
 	dups := 0
-	for _, f := range futures {
+	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
-				dups++
+				dups += msgs[i].events
 			}
 		case err := <-f.Err():
 			return 0, fmt.Errorf("publish ack: %w", err)
@@ -241,6 +301,50 @@ func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) 
 		}
 	}
 	return dups, nil
+}
+
+type packed struct {
+	msg    *nats.Msg
+	events int
+}
+
+// pack groups events by tenant and type, keeping their order, into
+// messages of at most MaxEventsPerMessage events.
+func pack(evs []events.Event) []packed {
+	type key struct{ tenant, typ string }
+	var order []key
+	groups := map[key][]int{}
+	for i, e := range evs {
+		k := key{e.Tenant, string(e.Type)}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	var out []packed
+	for _, k := range order {
+		idx := groups[k]
+		for len(idx) > 0 {
+			n := min(len(idx), MaxEventsPerMessage)
+			out = append(out, message(k.tenant, k.typ, evs, idx[:n]))
+			idx = idx[n:]
+		}
+	}
+	return out
+}
+
+func message(tenant, typ string, evs []events.Event, idx []int) packed {
+	data := make([]byte, 0, 320*len(idx))
+	sum := sha256.New()
+	for _, i := range idx {
+		data = evs[i].AppendJSON(data)
+		data = append(data, '\n')
+		sum.Write([]byte(evs[i].ID))
+	}
+	id := "b1-" + hex.EncodeToString(sum.Sum(nil)[:16])
+	m := &nats.Msg{Subject: broker.EventSubject(tenant, typ), Data: data,
+		Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
+	return packed{msg: m, events: len(idx)}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -3,14 +3,21 @@
 // batches, writes each batch to the raw events table, and acknowledges the
 // messages only once ClickHouse has them.
 //
-// Exactly-once counting rests on the stream sequence, not on the batch: every
-// row carries the JetStream sequence of its message, and before writing, the
-// projector asks the table which sequences of the batch it already holds. A
-// batch that is redelivered after a crash (whatever messages it now holds)
-// or a write that half-landed across partitions therefore only adds what is
-// missing. Nothing is marked as seen apart from the data itself, so a failed
-// write can never hide an event. Aggregates are ClickHouse projections inside
-// the same parts, so they are written atomically with the rows they sum.
+// Exactly-once counting rests on the event id, not on the batch: before
+// writing, the projector asks the table which ids of the batch it already
+// holds (looking only among rows of the batch's tenants, types and
+// occurred_at range, which the sort key makes a narrow read) and writes the
+// rest. A batch that is redelivered after a crash, whatever messages it now
+// holds, a write that half-landed across partitions, a producer's resend
+// that reached the stream twice, and a full replay therefore only add what is
+// missing, and queries are exact without FINAL or merges. Nothing but the
+// data itself marks an event as seen, so a failed write can never hide one.
+// Aggregates are ClickHouse projections inside the same parts, so they are
+// written atomically with the rows they sum.
+//
+// The consumer acknowledges cumulatively (one ack per batch), so one
+// projector process consumes a durable at a time; to scale out, give each
+// process its own durable and subject filter (a subset of tenants).
 package projections
 
 import (
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,9 +41,12 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultDurable   = "kpi-projector"
-	DefaultBatchSize = 10000
-	DefaultMaxWait   = 200 * time.Millisecond
+	DefaultDurable = "kpi-projector"
+	// DefaultBatchBytes sizes a batch by the bytes of its messages (about
+	// 25,000 events): a message may hold one event or a thousand. Fetches
+	// much above 8 MiB were seen to stall the embedded server.
+	DefaultBatchBytes = 6 << 20
+	DefaultMaxWait    = 200 * time.Millisecond
 	// DefaultAckWait is how long JetStream waits before redelivering an
 	// unacknowledged batch; retries of a failing write extend it.
 	DefaultAckWait = 2 * time.Minute
@@ -56,6 +67,11 @@ type Config struct {
 	Warehouse warehouse.Conn
 	Database  string
 	Durable   string
+	// FilterSubject narrows the durable to a subset of the stream, such as
+	// kpi.events.acme.> for one tenant; empty means every event.
+	FilterSubject string
+	// BatchSize, when set, caps a batch at that many messages instead of
+	// DefaultBatchBytes.
 	BatchSize int
 	MaxWait   time.Duration
 	// AckWait is how long JetStream waits for an ack before redelivering.
@@ -98,9 +114,6 @@ func New(cfg Config) (*Projector, error) {
 	if cfg.Durable == "" {
 		cfg.Durable = DefaultDurable
 	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = DefaultBatchSize
-	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultMaxWait
 	}
@@ -124,10 +137,10 @@ func (p *Projector) Stats() Stats {
 // Consumer creates or updates the durable consumer and returns it.
 func (p *Projector) Consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c, err := p.cfg.JetStream.CreateOrUpdateConsumer(ctx, broker.EventsStream, jetstream.ConsumerConfig{
-		Durable: p.cfg.Durable, AckPolicy: jetstream.AckExplicitPolicy,
+		Durable: p.cfg.Durable, AckPolicy: jetstream.AckAllPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: p.cfg.AckWait,
-		MaxAckPending: 4 * p.cfg.BatchSize, MaxRequestBatch: p.cfg.BatchSize,
-		Description: "kpi projection into ClickHouse",
+		MaxAckPending: 20000,
+		FilterSubject: p.cfg.FilterSubject, Description: "kpi projection into ClickHouse",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projections: consumer %s: %w", p.cfg.Durable, err)
@@ -150,25 +163,50 @@ func (p *Projector) Run(ctx context.Context) error {
 			return nil
 		}
 	}
-	p.log.InfoContext(ctx, "projector started", "batch_size", p.cfg.BatchSize,
+	p.log.InfoContext(ctx, "projector started", "batch_messages", p.cfg.BatchSize,
 		"database", p.cfg.Database, "backend", p.cfg.Warehouse.Backend())
-	drain := context.WithoutCancel(ctx)
-	for ctx.Err() == nil {
-		msgs, err := fetch(cons, p.cfg.BatchSize, p.cfg.MaxWait)
-		if err != nil {
-			p.log.WarnContext(ctx, "fetch failed", "error", err)
-			sleep(ctx, time.Second)
-		}
-		if len(msgs) > 0 {
-			p.Project(drain, msgs)
-		}
-	}
-	p.log.InfoContext(drain, "projector stopped", "projected", p.stats.projected.Load())
+	p.pump(ctx, cons, func() bool { return false })
+	p.log.InfoContext(context.WithoutCancel(ctx), "projector stopped",
+		"projected", p.stats.projected.Load())
 	return nil
 }
 
-func fetch(cons jetstream.Consumer, n int, wait time.Duration) ([]jetstream.Msg, error) {
-	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(wait))
+// pump fetches and decodes the next batch while the previous one is being
+// written: decoding is Go work and writing is the engine's, so overlapping
+// them uses both cores. It returns when ctx ends or done reports true, after
+// writing every batch already fetched.
+func (p *Projector) pump(ctx context.Context, cons jetstream.Consumer, done func() bool) {
+	drain := context.WithoutCancel(ctx)
+	ready := make(chan prepared, 1)
+	go func() {
+		defer close(ready)
+		for ctx.Err() == nil && !done() {
+			msgs, err := p.fetch(cons)
+			if err != nil {
+				p.log.WarnContext(ctx, "fetch failed", "error", err)
+				sleep(ctx, time.Second)
+			}
+			if len(msgs) == 0 {
+				continue
+			}
+			if b, ok := p.prepare(drain, msgs); ok {
+				ready <- b
+			}
+		}
+	}()
+	for b := range ready {
+		p.commit(drain, b)
+	}
+}
+
+func (p *Projector) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	var batch jetstream.MessageBatch
+	var err error
+	if p.cfg.BatchSize > 0 {
+		batch, err = cons.Fetch(p.cfg.BatchSize, jetstream.FetchMaxWait(p.cfg.MaxWait))
+	} else {
+		batch, err = cons.FetchBytes(DefaultBatchBytes, jetstream.FetchMaxWait(p.cfg.MaxWait))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -183,44 +221,61 @@ func fetch(cons jetstream.Consumer, n int, wait time.Duration) ([]jetstream.Msg,
 	return msgs, nil
 }
 
+// prepared is a fetched batch, decoded and ready to write.
+type prepared struct {
+	msgs  []jetstream.Msg
+	batch decoded
+	start time.Time
+}
+
 // Project writes one batch of stream messages and acknowledges them. It
 // retries a failing write with backoff until it succeeds or ctx ends; then
 // the messages stay unacknowledged and JetStream redelivers them.
 func (p *Projector) Project(ctx context.Context, msgs []jetstream.Msg) {
+	if b, ok := p.prepare(ctx, msgs); ok {
+		p.commit(ctx, b)
+	}
+}
+
+func (p *Projector) prepare(ctx context.Context, msgs []jetstream.Msg) (prepared, bool) {
 	start := time.Now()
-	rows, live := p.decode(ctx, msgs)
-	fresh, err := p.retry(ctx, msgs, func() ([][]any, error) { return p.unseen(ctx, rows) })
+	batch, ok := p.decode(ctx, msgs)
+	return prepared{msgs: msgs, batch: batch, start: start}, ok
+}
+
+// commit writes the events of a prepared batch that the table lacks, then
+// acknowledges the batch.
+func (p *Projector) commit(ctx context.Context, b prepared) {
+	fresh, err := p.retry(ctx, b.msgs, func() ([]stored, error) { return p.unseen(ctx, b.batch) })
 	if err != nil {
 		return
 	}
-	if _, err := p.retry(ctx, msgs, func() ([][]any, error) {
-		return nil, p.cfg.Warehouse.Insert(ctx, EventsTable(p.cfg.Database), eventColumns, fresh)
+	if _, err := p.retry(ctx, b.msgs, func() ([]stored, error) {
+		return nil, p.write(ctx, fresh)
 	}); err != nil {
 		return
 	}
-	for _, m := range live {
-		if err := m.Ack(); err != nil {
-			p.log.WarnContext(ctx, "ack failed; batch will be redelivered and deduplicated",
-				"error", err)
-			break
-		}
+	// The consumer acknowledges cumulatively: one ack covers the batch.
+	if err := b.msgs[len(b.msgs)-1].Ack(); err != nil {
+		p.log.WarnContext(ctx, "ack failed; batch will be redelivered and deduplicated",
+			"error", err)
 	}
 	p.stats.batches.Add(1)
 	p.stats.projected.Add(int64(len(fresh)))
-	p.stats.duplicates.Add(int64(len(rows) - len(fresh)))
-	d := time.Since(start)
+	p.stats.duplicates.Add(int64(b.batch.events - len(fresh)))
+	d := time.Since(b.start)
 	if p.cfg.OnBatch != nil {
 		p.cfg.OnBatch(d, len(fresh))
 	}
 	if d > slowBatch {
 		p.log.InfoContext(ctx, "slow batch", "duration_ms", d.Milliseconds(),
-			"messages", len(msgs), "rows", len(fresh))
+			"messages", len(b.msgs), "rows", len(fresh))
 	}
 }
 
 // retry runs op until it succeeds, extending the messages' ack deadline
 // between attempts, or until ctx ends.
-func (p *Projector) retry(ctx context.Context, msgs []jetstream.Msg, op func() ([][]any, error)) ([][]any, error) {
+func (p *Projector) retry(ctx context.Context, msgs []jetstream.Msg, op func() ([]stored, error)) ([]stored, error) {
 	for backoff := 100 * time.Millisecond; ; backoff = next(backoff) {
 		out, err := op()
 		if err == nil {
@@ -238,11 +293,26 @@ func (p *Projector) retry(ctx context.Context, msgs []jetstream.Msg, op func() (
 	}
 }
 
-// decode turns messages into rows. Messages that cannot be decoded go to the
-// dead-letter stream; the returned messages are the ones to acknowledge.
-func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) ([][]any, []jetstream.Msg) {
-	rows := make([][]any, 0, len(msgs))
-	live := msgs[:0:0]
+// stored is an event with its position in the stream.
+type stored struct {
+	ev  events.Event
+	seq uint64
+	idx uint32
+}
+
+// decoded is a batch's events, first occurrence of each id only.
+type decoded struct {
+	rows   []stored
+	events int // including repeats of an id within the batch
+}
+
+// decode reads every message of the batch. Messages that cannot be decoded
+// go to the dead-letter stream; decode reports false only when ctx ended
+// before a dead letter could be stored, since the batch cannot then be
+// acknowledged.
+func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) (decoded, bool) {
+	var out decoded
+	seen := make(map[string]bool, len(msgs))
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -251,17 +321,21 @@ func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) ([][]any, 
 		}
 		evs, err := DecodeMessage(m.Data())
 		if err != nil {
-			if p.deadLetter(ctx, m, meta.Sequence.Stream, err) {
-				live = append(live, m)
+			if !p.deadLetter(ctx, m, meta.Sequence.Stream, err) {
+				return out, false
 			}
 			continue
 		}
 		for i, e := range evs {
-			rows = append(rows, Row(e, meta.Sequence.Stream, uint32(i)))
+			out.events++
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
+			out.rows = append(out.rows, stored{ev: e, seq: meta.Sequence.Stream, idx: uint32(i)})
 		}
-		live = append(live, m)
 	}
-	return rows, live
+	return out, true
 }
 
 // DecodeMessage reads the events of one stream message: one canonical JSON
@@ -292,13 +366,8 @@ func Row(e events.Event, seq uint64, idx uint32) []any {
 		e.Customer, e.Subscription, e.Plan, e.Interval, e.Invoice, seq, idx}
 }
 
-const (
-	colSeq   = 18
-	colIndex = 19
-)
-
-// deadLetter stores an undecodable message with its reason and reports
-// whether it may now be acknowledged.
+// deadLetter stores an undecodable message with its reason, retrying until
+// it is stored or ctx ends, and reports whether it was stored.
 func (p *Projector) deadLetter(ctx context.Context, m jetstream.Msg, seq uint64, reason error) bool {
 	out := nats.NewMsg(broker.DeadLetterPrefix + "events")
 	out.Data = m.Data()
@@ -306,52 +375,111 @@ func (p *Projector) deadLetter(ctx context.Context, m jetstream.Msg, seq uint64,
 	out.Header.Set(HeaderOriginSeq, strconv.FormatUint(seq, 10))
 	out.Header.Set(HeaderOriginSubject, m.Subject())
 	out.Header.Set(jetstream.MsgIDHeader, "dlq-"+strconv.FormatUint(seq, 10))
-	if _, err := p.cfg.JetStream.PublishMsg(ctx, out); err != nil {
-		p.log.ErrorContext(ctx, "dead-letter publish failed; message will be redelivered",
-			"error", err, "stream_seq", seq)
-		return false
+	for backoff := 100 * time.Millisecond; ; backoff = next(backoff) {
+		_, err := p.cfg.JetStream.PublishMsg(ctx, out)
+		if err == nil {
+			break
+		}
+		p.log.ErrorContext(ctx, "dead-letter publish failed", "error", err, "stream_seq", seq)
+		if !sleep(ctx, backoff) {
+			return false
+		}
 	}
 	p.stats.dead.Add(1)
 	p.log.WarnContext(ctx, "message dead-lettered", "stream_seq", seq, "reason", reason.Error())
 	return true
 }
 
-// unseen drops the rows whose (stream_seq, seq_index) the table already
-// holds. The minmax index on stream_seq keeps this to the newest parts.
-func (p *Projector) unseen(ctx context.Context, rows [][]any) ([][]any, error) {
-	if len(rows) == 0 {
-		return rows, nil
+// unseen drops the events whose id the table already holds. An event is
+// looked up among rows of its tenant and type within the batch's occurred_at
+// range, which the table's sort key turns into a narrow read.
+func (p *Projector) unseen(ctx context.Context, b decoded) ([]stored, error) {
+	if len(b.rows) == 0 {
+		return nil, nil
 	}
-	lo, hi := rows[0][colSeq].(uint64), rows[0][colSeq].(uint64)
-	for _, r := range rows {
-		s := r[colSeq].(uint64)
-		lo, hi = min(lo, s), max(hi, s)
-	}
-	q := fmt.Sprintf(`SELECT stream_seq, seq_index FROM %s
-WHERE stream_seq BETWEEN {lo:UInt64} AND {hi:UInt64}`, EventsTable(p.cfg.Database))
-	res, err := p.cfg.Warehouse.Query(ctx, q, warehouse.Params{
-		"lo": strconv.FormatUint(lo, 10), "hi": strconv.FormatUint(hi, 10)})
+	q := fmt.Sprintf(`SELECT toString(id) FROM %s
+WHERE tenant IN {tenants:Array(String)} AND type IN {types:Array(String)}
+	AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= {hi:DateTime64(3, 'UTC')}
+	AND id IN {ids:Array(UUID)}`, EventsTable(p.cfg.Database))
+	res, err := p.cfg.Warehouse.Query(ctx, q, lookupParams(b.rows))
 	if err != nil {
-		return nil, fmt.Errorf("check stored sequences: %w", err)
+		return nil, fmt.Errorf("look up stored ids: %w", err)
 	}
 	if len(res.Rows) == 0 {
-		return rows, nil
+		return b.rows, nil
 	}
-	type key struct {
-		seq uint64
-		idx uint32
-	}
-	seen := make(map[key]bool, len(res.Rows))
+	have := make(map[string]bool, len(res.Rows))
 	for _, r := range res.Rows {
-		seen[key{uint64(r[0].(int64)), uint32(r[1].(int64))}] = true
+		have[r[0].(string)] = true
 	}
-	fresh := rows[:0:0]
-	for _, r := range rows {
-		if !seen[key{r[colSeq].(uint64), r[colIndex].(uint32)}] {
+	fresh := make([]stored, 0, len(b.rows)-len(have))
+	for _, r := range b.rows {
+		if !have[r.ev.ID] {
 			fresh = append(fresh, r)
 		}
 	}
 	return fresh, nil
+}
+
+func lookupParams(rows []stored) warehouse.Params {
+	tenants, types := map[string]bool{}, map[string]bool{}
+	lo, hi := rows[0].ev.OccurredAt, rows[0].ev.OccurredAt
+	var ids strings.Builder
+	ids.WriteByte('[')
+	for i, r := range rows {
+		tenants[r.ev.Tenant], types[string(r.ev.Type)] = true, true
+		if r.ev.OccurredAt.Before(lo) {
+			lo = r.ev.OccurredAt
+		}
+		if r.ev.OccurredAt.After(hi) {
+			hi = r.ev.OccurredAt
+		}
+		if i > 0 {
+			ids.WriteByte(',')
+		}
+		ids.WriteString("'" + r.ev.ID + "'")
+	}
+	ids.WriteByte(']')
+	return warehouse.Params{"tenants": arrayText(tenants), "types": arrayText(types),
+		"lo": warehouse.FormatTime(lo), "hi": warehouse.FormatTime(hi), "ids": ids.String()}
+}
+
+// arrayText renders validated identifiers (tenants, types: no quotes or
+// backslashes can occur in them) as an Array(String) parameter.
+func arrayText(set map[string]bool) string {
+	parts := make([]string, 0, len(set))
+	for s := range set {
+		parts = append(parts, "'"+s+"'")
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// write inserts the rows, as RowBinary straight from the events where the
+// warehouse takes it, else through the generic Insert.
+func (p *Projector) write(ctx context.Context, rows []stored) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	table := EventsTable(p.cfg.Database)
+	if rb, ok := p.cfg.Warehouse.(warehouse.RowBinaryInserter); ok {
+		buf := make([]byte, 0, 160*len(rows))
+		var err error
+		for i := range rows {
+			if buf, err = appendRow(buf, &rows[i].ev, rows[i].seq, rows[i].idx); err != nil {
+				return err
+			}
+		}
+		stmt, err := warehouse.InsertStatement(table, eventColumns)
+		if err != nil {
+			return err
+		}
+		return rb.InsertRowBinary(ctx, stmt, buf)
+	}
+	generic := make([][]any, len(rows))
+	for i, r := range rows {
+		generic[i] = Row(r.ev, r.seq, r.idx)
+	}
+	return p.cfg.Warehouse.Insert(ctx, table, eventColumns, generic)
 }
 
 func next(d time.Duration) time.Duration { return min(2*d, maxBackoff) }

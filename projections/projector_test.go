@@ -34,7 +34,7 @@ type fixture struct {
 	db string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	whOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kpi-projections-test-")
@@ -75,6 +75,13 @@ func newFixture(t *testing.T) *fixture {
 // spans several partitions.
 func (f *fixture) publish(t *testing.T, n int) {
 	t.Helper()
+	f.publishOpts(t, n, true)
+}
+
+// publishOpts publishes like publish; without brokerDedup the messages carry
+// no Nats-Msg-Id, as when a producer resends events in a new composition.
+func (f *fixture) publishOpts(t *testing.T, n int, brokerDedup bool) {
+	t.Helper()
 	for i := range n {
 		e := events.Event{ID: fmt.Sprintf("0195f5c3-2b1e-7a1e-9f00-%012d", i), Type: events.TypeClick,
 			Tenant: "acme", Campaign: "c", Count: 1,
@@ -84,8 +91,12 @@ func (f *fixture) publish(t *testing.T, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var opts []jetstream.PublishOpt
+		if brokerDedup {
+			opts = append(opts, jetstream.WithMsgID(e.ID))
+		}
 		if _, err := f.js.Publish(context.Background(), broker.EventSubject("acme", "click"), data,
-			jetstream.WithMsgID(e.ID)); err != nil {
+			opts...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -237,5 +248,22 @@ func TestReplayRebuildsExactly(t *testing.T) {
 	}
 	if n, c := f.count(t); n != 150 || c != 150 {
 		t.Fatalf("after replay rows, clicks = %d, %d; want 150, 150", n, c)
+	}
+}
+
+// TestRepeatedIDInOtherMessageCountsOnce: a producer resent an event inside a
+// differently composed batch, so the broker saw a new message; the projector
+// still counts the event once, whether the repeat lands in the same batch or
+// a later one.
+func TestRepeatedIDInOtherMessageCountsOnce(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, 5) // ids 0..4, one message each
+	p := f.projector(t, f.wh, 100)
+	catchUp(t, p)
+	f.publishOpts(t, 8, false) // ids 0..7 again: 0..4 repeat across batches
+	f.publishOpts(t, 8, false) // and all repeat within one batch
+	catchUp(t, p)
+	if n, c := f.count(t); n != 8 || c != 8 {
+		t.Fatalf("rows, clicks = %d, %d; want 8, 8", n, c)
 	}
 }

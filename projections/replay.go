@@ -29,39 +29,28 @@ func (p *Projector) Replay(ctx context.Context, progress func(done, total uint64
 }
 
 // CatchUp projects until the consumer has no message pending or in flight.
+// progress, if set, is told how far the consumer has acknowledged.
 func (p *Projector) CatchUp(ctx context.Context, progress func(done, total uint64)) error {
 	cons, err := p.Consumer(ctx)
 	if err != nil {
 		return err
 	}
-	for {
+	var infoErr error
+	p.pump(ctx, cons, func() bool {
 		info, err := cons.Info(ctx)
 		if err != nil {
-			return fmt.Errorf("catch up: consumer info: %w", err)
+			infoErr = fmt.Errorf("catch up: consumer info: %w", err)
+			return true
 		}
-		total := info.Delivered.Stream + info.NumPending
 		if progress != nil {
-			progress(info.AckFloor.Stream, total)
+			progress(info.AckFloor.Stream, info.Delivered.Stream+info.NumPending)
 		}
-		if info.NumPending == 0 && info.NumAckPending == 0 {
-			return nil
-		}
-		msgs, err := fetch(cons, p.cfg.BatchSize, p.cfg.MaxWait)
-		if err != nil {
-			return fmt.Errorf("catch up: fetch: %w", err)
-		}
-		if len(msgs) > 0 {
-			p.Project(ctx, msgs)
-		} else if info.NumPending == 0 {
-			// Only unacknowledged messages remain: wait for redelivery.
-			if !sleep(ctx, 100*time.Millisecond) {
-				return ctx.Err()
-			}
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		return info.NumPending == 0 && info.NumAckPending == 0
+	})
+	if infoErr != nil {
+		return infoErr
 	}
+	return ctx.Err()
 }
 
 // Pending reports how many messages the durable consumer has not yet had

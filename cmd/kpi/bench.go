@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -53,7 +54,19 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&bc.clients, "clients", 4, "concurrent HTTP clients")
 	fs.IntVar(&bc.batch, "batch", 1000, "events per HTTP request")
 	fs.StringVar(&bc.dir, "dir", "", "work directory (default: a temporary one, removed after)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if bc.dir == "" {
 		d, err := os.MkdirTemp("", "kpi-bench-")
 		if err != nil {

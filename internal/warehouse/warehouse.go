@@ -145,3 +145,11 @@ func InsertStatement(table string, cols []Column) (string, error) {
 	b.WriteString(")")
 	return b.String(), nil
 }
+
+// RowBinaryInserter is implemented by adapters that take pre-encoded
+// RowBinary rows; writers on a hot path use it to skip boxing values.
+type RowBinaryInserter interface {
+	// InsertRowBinary streams data into stmt, an INSERT with an explicit
+	// column list and no FORMAT clause.
+	InsertRowBinary(ctx context.Context, stmt string, data []byte) error
+}
