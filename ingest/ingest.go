@@ -223,9 +223,9 @@ const MaxEventsPerMessage = 1000
 type tenantKey struct{}
 
 // WithTenant confines the ingest requests made with ctx to one tenant, the
-// one an API key is scoped to: an event without a tenant gets this one, and
-// an event naming another tenant is rejected (field tenant) while the rest
-// of its batch goes ahead.
+// one an API key is scoped to: an event with no tenant member gets this one,
+// and an event naming another tenant is rejected (field tenant) while the
+// rest of its batch goes ahead.
 func WithTenant(ctx context.Context, tenant string) context.Context {
 	return context.WithValue(ctx, tenantKey{}, tenant)
 }
@@ -237,7 +237,9 @@ func tenantScope(ctx context.Context) string {
 }
 
 // parse decodes one event and holds it to the tenant scope, if any.
-func (h *Handler) parse(raw []byte, now time.Time, scope string) (events.Event, *events.FieldError) {
+func (h *Handler) parse(raw []byte, now time.Time, scope string) (
+	events.Event, *events.FieldError,
+) {
 	e, fe := events.Parse(raw, now, h.cfg.NewID)
 	if scope == "" {
 		return e, fe
@@ -281,7 +283,7 @@ func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) 
 	msgs := pack(evs)
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
-		f, err := h.cfg.JetStream.PublishMsgAsync(m.msg)
+		f, err := h.publishAsync(ctx, m.msg)
 		if err != nil {
 			return 0, fmt.Errorf("publish: %w", err)
 		}
@@ -301,6 +303,22 @@ func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) 
 		}
 	}
 	return dups, nil
+}
+
+// publishAsync waits for room when the client's window of unacknowledged
+// messages is full, rather than failing the request under load.
+func (h *Handler) publishAsync(ctx context.Context, m *nats.Msg) (jetstream.PubAckFuture, error) {
+	for {
+		f, err := h.cfg.JetStream.PublishMsgAsync(m)
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return f, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 type packed struct {

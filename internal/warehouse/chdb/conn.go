@@ -52,7 +52,7 @@ type engine struct {
 	path string
 	conn *ptr // chdb_connection*
 	refs int
-	turn chan struct{} // one statement at a time
+	turn *turnstile // one statement at a time, reads first
 }
 
 var (
@@ -126,7 +126,7 @@ func connect(l *lib, cfg Config) (*engine, error) {
 	if c == nil || *c == nil {
 		return nil, fmt.Errorf("chdb: connect to %s failed", cfg.Path)
 	}
-	return &engine{lib: l, path: cfg.Path, conn: c, turn: make(chan struct{}, 1)}, nil
+	return &engine{lib: l, path: cfg.Path, conn: c, turn: newTurnstile()}, nil
 }
 
 // Version reports the loaded libchdb's ClickHouse version.
@@ -153,7 +153,7 @@ func (c *Conn) Close() error {
 	defer engMu.Unlock()
 	c.e.refs--
 	if c.e.refs == 0 {
-		c.e.turn <- struct{}{} // wait for the statement in flight
+		_ = c.e.turn.enter(context.Background(), false) // let the statement in flight end
 		c.e.lib.closeConn(c.e.conn)
 		if eng == c.e {
 			eng = nil
@@ -162,23 +162,18 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// acquire waits for the engine's turn, or for ctx.
-func (c *Conn) acquire(ctx context.Context) error {
+// acquire waits for the engine's turn, or for ctx. Reads go first.
+func (c *Conn) acquire(ctx context.Context, read bool) error {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return warehouse.ErrClosed
 	}
-	select {
-	case c.e.turn <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("chdb: wait for engine: %w", ctx.Err())
-	}
+	return c.e.turn.enter(ctx, read)
 }
 
-func (c *Conn) release() { <-c.e.turn }
+func (c *Conn) release() { c.e.turn.leave() }
 
 // Ping implements warehouse.Conn.
 func (c *Conn) Ping(ctx context.Context) error {
@@ -188,13 +183,13 @@ func (c *Conn) Ping(ctx context.Context) error {
 
 // Exec implements warehouse.Conn.
 func (c *Conn) Exec(ctx context.Context, query string, params warehouse.Params) error {
-	_, err := c.run(ctx, query, "Null", params)
+	_, err := c.run(ctx, query, "Null", params, false)
 	return err
 }
 
 // Query implements warehouse.Conn.
 func (c *Conn) Query(ctx context.Context, query string, params warehouse.Params) (*warehouse.Result, error) {
-	out, err := c.run(ctx, query, resultFormat, params)
+	out, err := c.run(ctx, query, resultFormat, params, true)
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +201,9 @@ func (c *Conn) Query(ctx context.Context, query string, params warehouse.Params)
 }
 
 // run executes one statement and returns its output in the given format.
-func (c *Conn) run(ctx context.Context, query, format string, params warehouse.Params) ([]byte, error) {
-	if err := c.acquire(ctx); err != nil {
+func (c *Conn) run(ctx context.Context, query, format string, params warehouse.Params,
+	read bool) ([]byte, error) {
+	if err := c.acquire(ctx, read); err != nil {
 		return nil, err
 	}
 	defer c.release()
@@ -278,7 +274,7 @@ func (c *Conn) Insert(ctx context.Context, table string, cols []warehouse.Column
 // InsertRowBinary streams pre-encoded RowBinary data into stmt, an INSERT
 // with an explicit column list and no FORMAT clause.
 func (c *Conn) InsertRowBinary(ctx context.Context, stmt string, data []byte) error {
-	if err := c.acquire(ctx); err != nil {
+	if err := c.acquire(ctx, false); err != nil {
 		return err
 	}
 	defer c.release()
