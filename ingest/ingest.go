@@ -278,6 +278,11 @@ func withTenant(raw []byte, tenant string) []byte {
 // so an identical resend is dropped by the broker before it costs anything
 // downstream. It returns how many events were in duplicate messages.
 func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) {
+	if nc := h.cfg.JetStream.Conn(); nc != nil && !nc.IsConnected() {
+		// Fail fast: publishing now would only sit in the reconnect buffer
+		// until the ack timeout.
+		return 0, fmt.Errorf("publish: %w", nats.ErrConnectionClosed)
+	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.AckTimeout)
 	defer cancel()
 	msgs := pack(evs)

@@ -15,9 +15,9 @@
 // Aggregates are ClickHouse projections inside the same parts, so they are
 // written atomically with the rows they sum.
 //
-// The consumer acknowledges cumulatively (one ack per batch), so one
-// projector process consumes a durable at a time; to scale out, give each
-// process its own durable and subject filter (a subset of tenants).
+// Messages are acknowledged one by one, so several projector processes may
+// share the durable consumer; since a message holds up to a thousand events,
+// that costs little.
 package projections
 
 import (
@@ -137,7 +137,7 @@ func (p *Projector) Stats() Stats {
 // Consumer creates or updates the durable consumer and returns it.
 func (p *Projector) Consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c, err := p.cfg.JetStream.CreateOrUpdateConsumer(ctx, broker.EventsStream, jetstream.ConsumerConfig{
-		Durable: p.cfg.Durable, AckPolicy: jetstream.AckAllPolicy,
+		Durable: p.cfg.Durable, AckPolicy: jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: p.cfg.AckWait,
 		MaxAckPending: 20000,
 		FilterSubject: p.cfg.FilterSubject, Description: "kpi projection into ClickHouse",
@@ -255,10 +255,16 @@ func (p *Projector) commit(ctx context.Context, b prepared) {
 	}); err != nil {
 		return
 	}
-	// The consumer acknowledges cumulatively: one ack covers the batch.
-	if err := b.msgs[len(b.msgs)-1].Ack(); err != nil {
-		p.log.WarnContext(ctx, "ack failed; batch will be redelivered and deduplicated",
-			"error", err)
+	// Each message is acknowledged on its own. A cumulative ack (AckAll)
+	// would also cover messages delivered to a crashed predecessor or lost
+	// in flight during a reconnect, and those would never be redelivered:
+	// the SIGKILL and NATS restart tests caught exactly that.
+	for _, m := range b.msgs {
+		if err := m.Ack(); err != nil {
+			p.log.WarnContext(ctx, "ack failed; message will be redelivered and deduplicated",
+				"error", err)
+			break
+		}
 	}
 	p.stats.batches.Add(1)
 	p.stats.projected.Add(int64(len(fresh)))

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,10 @@ func (h *Handler) kpi(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	if err := confine(r.Context(), &req); err != nil {
+		writeError(w, http.StatusForbidden, err)
+		return
+	}
 	ans, err := h.engine.Run(r.Context(), req)
 	var re *RequestError
 	switch {
@@ -73,6 +78,28 @@ func (h *Handler) kpi(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
+}
+
+type tenantKey struct{}
+
+// WithTenant confines the queries made with ctx to one tenant, the one an API
+// key is scoped to: every KPI is filtered to it, so grouping by tenant shows
+// it alone, and asking to filter by another tenant is refused.
+func WithTenant(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, tenant)
+}
+
+// confine applies the tenant WithTenant put in ctx, if any, to req.
+func confine(ctx context.Context, req *Request) error {
+	t, ok := ctx.Value(tenantKey{}).(string)
+	if !ok {
+		return nil
+	}
+	if f, set := req.Filters[DimTenant]; set && f != t {
+		return fmt.Errorf("tenant %q: the API key is scoped to tenant %q", f, t)
+	}
+	req.Filters[DimTenant] = t
+	return nil
 }
 
 // ParseRequest reads a KPI request from query parameters: from, to,

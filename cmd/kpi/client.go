@@ -26,7 +26,8 @@ func defaultURL() string { return env("KPI_URL", "http://127.0.0.1:8080") }
 
 func runImport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ExitOnError)
-	base := fs.String("url", defaultURL(), "kpi server URL ($KPI_URL)")
+	var af apiFlags
+	af.register(fs)
 	batch := fs.Int("batch", 5000, "events per request")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
@@ -38,6 +39,10 @@ func runImport(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errors.New("one file expected")
 	}
+	key, err := af.apiKey()
+	if err != nil {
+		return err
+	}
 	in, size, err := openInput(fs.Arg(0))
 	if err != nil {
 		return err
@@ -46,8 +51,8 @@ func runImport(ctx context.Context, args []string) error {
 	bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription("importing"),
 		progressbar.OptionShowBytes(true), progressbar.OptionSetWriter(os.Stderr),
 		progressbar.OptionSetVisibility(!*quiet), progressbar.OptionThrottle(200*time.Millisecond))
-	imp := importer{url: strings.TrimRight(*base, "/") + "/v1/events", client: &http.Client{
-		Timeout: 2 * time.Minute}}
+	imp := importer{url: strings.TrimRight(af.url, "/") + "/v1/events", key: key,
+		client: &http.Client{Timeout: 2 * time.Minute}}
 	err = imp.run(ctx, io.TeeReader(in, bar), *batch)
 	_ = bar.Finish()
 	fmt.Fprintf(os.Stderr, "\naccepted %d, duplicates %d, rejected %d\n",
@@ -81,7 +86,7 @@ func openInput(name string) (io.ReadCloser, int64, error) {
 // importer posts NDJSON in batches, resending a batch on 503 (ids make the
 // resend safe) and reporting rejected lines by their line number.
 type importer struct {
-	url                  string
+	url, key             string
 	client               *http.Client
 	accepted, duplicates int
 	rejected             []string
@@ -126,6 +131,7 @@ func (im *importer) send(ctx context.Context, body []byte, firstLine int) error 
 			return err
 		}
 		req.Header.Set("Content-Type", "application/x-ndjson")
+		authorize(req, im.key)
 		resp, err := im.client.Do(req)
 		if err != nil {
 			return fmt.Errorf("post batch at line %d: %w", firstLine, err)
@@ -179,7 +185,8 @@ func withIDs(body []byte, ids []*string) []byte {
 
 func runQuery(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("query", flag.ExitOnError)
-	base := fs.String("url", defaultURL(), "kpi server URL ($KPI_URL)")
+	var af apiFlags
+	af.register(fs)
 	from := fs.String("from", "", "start of the range (RFC 3339 or YYYY-MM-DD), inclusive")
 	to := fs.String("to", "", "end of the range, exclusive")
 	window := fs.String("window", "all", "minute, hour, day, week, month or all")
@@ -201,8 +208,13 @@ func runQuery(ctx context.Context, args []string) error {
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)
 	}
+	key, err := af.apiKey()
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(af.url, "/")
 	if name == "" || name == "list" {
-		return printCatalogue(ctx, *base)
+		return printCatalogue(ctx, base, key)
 	}
 	q := url.Values{"from": {*from}, "to": {*to}, "window": {*window}}
 	if *groupBy != "" {
@@ -220,10 +232,11 @@ func runQuery(ctx context.Context, args []string) error {
 	}
 	if *asCSV {
 		q.Set("format", "csv")
-		return getTo(ctx, *base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), os.Stdout)
+		return getTo(ctx, base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), key, os.Stdout)
 	}
 	var ans answer
-	if err := getJSON(ctx, *base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), &ans); err != nil {
+	u := base + "/v1/kpis/" + url.PathEscape(name) + "?" + q.Encode()
+	if err := getJSON(ctx, u, key, &ans); err != nil {
 		return err
 	}
 	return printAnswer(os.Stdout, ans)
@@ -281,11 +294,11 @@ func formatValue(v *float64, exact, currency string, rate *float64) string {
 	return s
 }
 
-func printCatalogue(ctx context.Context, base string) error {
+func printCatalogue(ctx context.Context, base, key string) error {
 	var cat struct {
 		KPIs []struct{ Name, Unit, Formula string } `json:"kpis"`
 	}
-	if err := getJSON(ctx, base+"/v1/kpis", &cat); err != nil {
+	if err := getJSON(ctx, base+"/v1/kpis", key, &cat); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -296,19 +309,20 @@ func printCatalogue(ctx context.Context, base string) error {
 	return tw.Flush()
 }
 
-func getJSON(ctx context.Context, u string, dst any) error {
+func getJSON(ctx context.Context, u, key string, dst any) error {
 	var buf bytes.Buffer
-	if err := getTo(ctx, u, &buf); err != nil {
+	if err := getTo(ctx, u, key, &buf); err != nil {
 		return err
 	}
 	return json.Unmarshal(buf.Bytes(), dst)
 }
 
-func getTo(ctx context.Context, u string, w io.Writer) error {
+func getTo(ctx context.Context, u, key string, w io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
+	authorize(req, key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

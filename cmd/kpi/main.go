@@ -20,6 +20,7 @@ var commands = []command{
 	{"serve", "run ingest, projections and the query API", runServe},
 	{"import", "send an NDJSON file of events to the ingest API", runImport},
 	{"query", "print a KPI as a table", runQuery},
+	{"keys", "create, list and revoke API keys", runKeys},
 	{"replay", "rebuild the projections from the event stream", runReplay},
 	{"bench", "measure ingest and projection throughput against raw NATS and ClickHouse", runBench},
 	{"version", "print versions", runVersion},

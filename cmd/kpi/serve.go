@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/kpi-analytics/kpi/internal/app"
 	"github.com/kpi-analytics/kpi/internal/broker"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 // serverFlags are shared by serve, replay and bench: where the data lives.
@@ -36,7 +39,10 @@ func (s *serverFlags) register(fs *flag.FlagSet) {
 			"in-process ($KPI_CLICKHOUSE_DSN)")
 	fs.StringVar(&c.Database, "database", env("KPI_DATABASE", app.DefaultDatabase),
 		"ClickHouse database kpi owns")
-	fs.IntVar(&c.BatchSize, "batch-size", 0, "projector batch size (default 10000)")
+	fs.IntVar(&c.BatchSize, "batch-size", 0,
+		"cap projector batches at this many messages (default: about 6 MiB of messages)")
+	fs.DurationVar(&c.AckWait, "ack-wait", projections.DefaultAckWait,
+		"how long an unacknowledged batch waits before JetStream redelivers it")
 	fs.StringVar(&s.logLevel, "log-level", env("KPI_LOG_LEVEL", "info"), "debug, info, warn or error")
 }
 
@@ -48,7 +54,13 @@ func runServe(ctx context.Context, args []string) error {
 	fs.BoolVar(&sf.cfg.Ingest, "ingest", true, "serve POST /v1/events")
 	fs.BoolVar(&sf.cfg.Project, "projector", true, "project the event stream into ClickHouse")
 	fs.BoolVar(&sf.cfg.Query, "query", true, "serve the KPI query API")
+	noAuth := fs.Bool("no-auth", false, "serve without API keys (loopback addresses only)")
+	fs.StringVar(&sf.cfg.TLSCert, "tls-cert", env("KPI_TLS_CERT", ""),
+		"certificate (PEM) to serve HTTPS ($KPI_TLS_CERT)")
+	fs.StringVar(&sf.cfg.TLSKey, "tls-key", env("KPI_TLS_KEY", ""),
+		"private key (PEM) of --tls-cert ($KPI_TLS_KEY)")
 	_ = fs.Parse(args)
+	sf.cfg.Auth = !*noAuth
 	sf.cfg.Logger = newLogger(sf.logLevel)
 	start := time.Now()
 	a, err := app.New(ctx, sf.cfg)
@@ -59,7 +71,11 @@ func runServe(ctx context.Context, args []string) error {
 		a.Close()
 		return err
 	}
-	sf.cfg.Logger.Info("kpi ready", "addr", "http://"+a.Addr(), "data_dir", sf.cfg.DataDir,
+	sf.cfg.Logger.Info("kpi ready", "addr", a.URL(), "data_dir", sf.cfg.DataDir,
 		"startup_ms", time.Since(start).Milliseconds())
+	if p := a.AdminKeyFile(); p != "" {
+		fmt.Fprintf(os.Stderr, "kpi: created an admin API key in %s (mode 0600); "+
+			"kpi keys and kpi query read it from there\n", p)
+	}
 	return a.Run(ctx)
 }

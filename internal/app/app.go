@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kpi-analytics/kpi/ingest"
+	"github.com/kpi-analytics/kpi/internal/auth"
 	"github.com/kpi-analytics/kpi/internal/broker"
 	"github.com/kpi-analytics/kpi/internal/metrics"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
@@ -54,9 +56,18 @@ type Config struct {
 	Addr string
 	// Roles switch parts on: ingest, projector, query.
 	Ingest, Project, Query bool
-	// BatchSize is the projector's batch size.
+	// BatchSize caps the projector's batches at that many messages; zero
+	// sizes them by bytes.
 	BatchSize int
-	Logger    *slog.Logger
+	// AckWait is how long JetStream waits before redelivering a batch that
+	// a projector fetched and never acknowledged (it crashed, say).
+	AckWait time.Duration
+	// Auth requires an API key on every route but /healthz and /readyz
+	// (package auth). Off, Validate allows only a loopback Addr.
+	Auth bool
+	// TLSCert and TLSKey, both or neither, serve the HTTP API over TLS.
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
 }
 
 // Defaults used by `kpi serve`.
@@ -77,7 +88,7 @@ func (c *Config) Validate() error {
 	if !c.Ingest && !c.Project && !c.Query {
 		return errors.New("config: every role is off; enable ingest, projector or query")
 	}
-	return nil
+	return c.validateAccess()
 }
 
 // App is a running kpi process.
@@ -95,6 +106,11 @@ type App struct {
 	metrics   *metrics.Registry
 	listener  net.Listener
 	srv       *http.Server
+	// keys and guardian are nil when access control is off.
+	keys         *auth.Store
+	guardian     *auth.Guard
+	tlsConf      *tls.Config
+	adminKeyFile string
 }
 
 // New starts the dependencies (embedded or external) and prepares the roles;
@@ -109,6 +125,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: log}
 	if err := a.openBroker(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.openAccess(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -183,7 +203,7 @@ func (a *App) prepareRoles() error {
 	}
 	a.metrics = metrics.New()
 	a.Projector, err = projections.New(projections.Config{JetStream: a.js, Warehouse: a.wh,
-		Database: a.cfg.Database, BatchSize: a.cfg.BatchSize, Logger: a.log,
+		Database: a.cfg.Database, BatchSize: a.cfg.BatchSize, AckWait: a.cfg.AckWait, Logger: a.log,
 		OnBatch: a.metrics.ObserveBatch})
 	if err != nil {
 		return err
@@ -203,19 +223,22 @@ func (a *App) prepareRoles() error {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	if a.Ingest != nil {
-		mux.Handle("/v1/events", a.Ingest)
+		mux.Handle("/v1/events", a.guard(auth.RoleIngest, ingest.WithTenant, a.Ingest))
 	}
 	if a.Queries != nil {
-		mux.Handle("/v1/kpis", queries.NewHandler(a.Queries, a.log))
-		mux.Handle("/v1/kpis/", queries.NewHandler(a.Queries, a.log))
+		q := a.guard(auth.RoleRead, queries.WithTenant, queries.NewHandler(a.Queries, a.log))
+		mux.Handle("/v1/kpis", q)
+		mux.Handle("/v1/kpis/", q)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
-	mux.Handle("GET /metrics", a.metrics.Handler())
-	return securityHeaders(mux)
+	// Metrics cover every tenant, so a tenant-scoped key may not read them.
+	mux.Handle("GET /metrics", a.guard(auth.RoleRead, nil, a.metrics.Handler()))
+	a.mountAdmin(mux)
+	return a.withHSTS(securityHeaders(mux))
 }
 
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
@@ -281,12 +304,7 @@ func (a *App) Run(ctx context.Context) error {
 		"warehouse", a.wh.Backend(), "embedded_nats", a.ns != nil,
 		"ingest", a.cfg.Ingest, "projector", a.cfg.Project, "query", a.cfg.Query)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := a.srv.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+	g.Go(a.serve)
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -303,6 +321,10 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close releases NATS and ClickHouse; Run calls it on its way out.
 func (a *App) Close() {
+	if a.keys != nil {
+		a.keys.Close()
+		a.keys = nil
+	}
 	if a.nc != nil {
 		_ = a.nc.Drain()
 		a.nc = nil

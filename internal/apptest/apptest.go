@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kpi-analytics/kpi/internal/app"
+	"github.com/kpi-analytics/kpi/internal/auth"
 	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
 )
 
@@ -62,6 +63,7 @@ type Harness struct {
 	App    *app.App
 	Base   string
 	DB     string
+	dir    string
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -85,11 +87,25 @@ func Start(t *testing.T, mutate ...func(*app.Config)) *Harness {
 		cancel()
 		t.Fatal(err)
 	}
-	h := &Harness{t: t, App: a, Base: "http://" + a.Addr(), cancel: cancel,
-		done: make(chan error, 1), DB: cfg.Database}
+	h := &Harness{t: t, App: a, Base: a.URL(), cancel: cancel,
+		done: make(chan error, 1), DB: cfg.Database, dir: cfg.DataDir}
 	go func() { h.done <- a.Run(ctx) }()
 	t.Cleanup(h.Stop)
 	return h
+}
+
+// WithAuth turns access control on (Start leaves it off); kpi then makes
+// an admin key on first start, which AdminKey returns.
+func WithAuth(c *app.Config) { c.Auth = true }
+
+// AdminKey is the admin key kpi wrote to its data directory under WithAuth.
+func (h *Harness) AdminKey() string {
+	h.t.Helper()
+	k, err := auth.ReadKeyFile(filepath.Join(h.dir, auth.AdminKeyFile))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return k
 }
 
 // Stop shuts kpi down gracefully; it is safe to call twice.
