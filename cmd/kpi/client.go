@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,8 +17,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-
-	"github.com/kpi-analytics/kpi/ingest"
 )
 
 func defaultURL() string { return env("KPI_URL", "http://127.0.0.1:8080") }
@@ -30,8 +27,10 @@ func runImport(ctx context.Context, args []string) error {
 	af.register(fs)
 	batch := fs.Int("batch", 5000, "events per request")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	asCSV := fs.Bool("csv", false, "the file is CSV whose header row names event fields "+
+		"(default when FILE ends in .csv)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: kpi import [flags] FILE.ndjson (- for stdin)")
+		fmt.Fprintln(fs.Output(), "usage: kpi import [flags] FILE.ndjson|FILE.csv (- for stdin)")
 		fs.PrintDefaults()
 	}
 	_ = fs.Parse(args)
@@ -53,7 +52,11 @@ func runImport(ctx context.Context, args []string) error {
 		progressbar.OptionSetVisibility(!*quiet), progressbar.OptionThrottle(200*time.Millisecond))
 	imp := importer{url: strings.TrimRight(af.url, "/") + "/v1/events", key: key,
 		client: &http.Client{Timeout: 2 * time.Minute}}
-	err = imp.run(ctx, io.TeeReader(in, bar), *batch)
+	read := readNDJSON
+	if *asCSV || strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".csv") {
+		read = readCSV
+	}
+	err = imp.run(ctx, read(io.TeeReader(in, bar)), *batch)
 	_ = bar.Finish()
 	fmt.Fprintf(os.Stderr, "\naccepted %d, duplicates %d, rejected %d\n",
 		imp.accepted, imp.duplicates, len(imp.rejected))
@@ -81,83 +84,6 @@ func openInput(name string) (io.ReadCloser, int64, error) {
 		return nil, 0, err
 	}
 	return f, st.Size(), nil
-}
-
-// importer posts NDJSON in batches, resending a batch on 503 (ids make the
-// resend safe) and reporting rejected lines by their line number.
-type importer struct {
-	url, key             string
-	client               *http.Client
-	accepted, duplicates int
-	rejected             []string
-}
-
-func (im *importer) run(ctx context.Context, r io.Reader, batch int) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	var buf bytes.Buffer
-	lines, first, line := 0, 1, 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		if lines == 0 {
-			first = line
-		}
-		buf.Write(sc.Bytes())
-		buf.WriteByte('\n')
-		if lines++; lines == batch {
-			if err := im.send(ctx, buf.Bytes(), first); err != nil {
-				return err
-			}
-			buf.Reset()
-			lines = 0
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read line %d: %w", line+1, err)
-	}
-	if lines > 0 {
-		return im.send(ctx, buf.Bytes(), first)
-	}
-	return nil
-}
-
-func (im *importer) send(ctx context.Context, body []byte, firstLine int) error {
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, im.url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		authorize(req, im.key)
-		resp, err := im.client.Do(req)
-		if err != nil {
-			return fmt.Errorf("post batch at line %d: %w", firstLine, err)
-		}
-		var out ingest.Response
-		derr := json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusServiceUnavailable && attempt < 30 {
-			body = withIDs(body, out.IDs)
-			time.Sleep(time.Second)
-			continue
-		}
-		if derr != nil {
-			return fmt.Errorf("batch at line %d: status %s", firstLine, resp.Status)
-		}
-		for _, r := range out.Rejected {
-			im.rejected = append(im.rejected, fmt.Sprintf("line %d: %s: %s",
-				firstLine+r.Index, r.Field, r.Reason))
-		}
-		if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusBadRequest {
-			return fmt.Errorf("batch at line %d: %s: %s", firstLine, resp.Status, out.Error)
-		}
-		im.accepted += out.Accepted
-		im.duplicates += out.Duplicates
-		return nil
-	}
 }
 
 // withIDs adds the ids the server assigned to events sent without one, so

@@ -209,3 +209,11 @@ func Clicks(n int, idPrefix string) string {
 	}
 	return b.String()
 }
+
+// CloseEngine closes the shared embedded engine; call it from TestMain after
+// m.Run, so that the engine's threads stop before the process exits.
+func CloseEngine() {
+	if engine != nil {
+		_ = engine.Close()
+	}
+}
