@@ -35,6 +35,8 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./events/
 	$(GO) test -run='^$$' -fuzz=FuzzSplitBatch -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./events/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeMessage -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./projections/
+	$(GO) test -run='^$$' -fuzz=FuzzReadCSV -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./cmd/kpi/
 
 bench: libchdb
 	$(GO) run ./cmd/kpi bench

@@ -156,14 +156,19 @@ func readCSV(r io.Reader) iter.Seq[record] {
 		}
 		for {
 			row, err := cr.Read()
-			line, _ := cr.FieldPos(0)
 			if errors.Is(err, io.EOF) {
 				return
 			}
-			rec := record{line: line}
-			if err != nil {
+			var rec record
+			var perr *csv.ParseError
+			switch {
+			case errors.As(err, &perr):
+				rec.line, rec.err = perr.Line, perr.Err
+			case err != nil:
 				rec.err = err
-			} else {
+			default:
+				// FieldPos is only defined after a successful Read.
+				rec.line, _ = cr.FieldPos(0)
 				rec.data, rec.err = csvEvent(header, row)
 			}
 			if !yield(rec) {
