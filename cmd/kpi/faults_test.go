@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,6 +85,17 @@ func startServer(t *testing.T, dataDir string, port int, extra ...string) *serve
 	}
 	t.Fatalf("kpi serve not ready after 60s:\n%s", log.String())
 	return nil
+}
+
+// stop asks for a graceful shutdown (SIGTERM) and waits for it.
+func (s *server) stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		s.t.Fatalf("kpi serve exited with %v:\n%s", err, s.log.String())
+	}
 }
 
 // kill sends SIGKILL: no shutdown code runs.
@@ -187,6 +199,28 @@ func TestSIGKILLMidProjectionThenRestart(t *testing.T) {
 	if got := s.clicks(); got != total {
 		t.Fatalf("clicks after SIGKILL and restart = %d, want %d", got, total)
 	}
+
+	// The same batch sent twice more, then a full replay after all of it.
+	for range 2 {
+		if status, _, err := post(s.base, benchBody(0, 5000, "kill", "")); err != nil ||
+			status != http.StatusAccepted {
+			t.Fatalf("resend: %d %v", status, err)
+		}
+	}
+	s.waitIdle()
+	if got := s.clicks(); got != total {
+		t.Fatalf("clicks after resending a batch = %d, want %d", got, total)
+	}
+	s.stop()
+	out, err := exec.Command(kpiBinary(t), "replay", "--data-dir", dir, "--log-level", "warn").
+		CombinedOutput()
+	if err != nil {
+		t.Fatalf("kpi replay: %v\n%s", err, out)
+	}
+	s = startServer(t, dir, port)
+	if got := s.clicks(); got != total {
+		t.Fatalf("clicks after kpi replay = %d, want %d", got, total)
+	}
 }
 
 // TestNATSRestartWhileProducing stops the NATS server under a producer that
@@ -215,7 +249,13 @@ func TestNATSRestartWhileProducing(t *testing.T) {
 
 	time.Sleep(time.Second)
 	stopNATS()
-	time.Sleep(2 * time.Second)
+	time.Sleep(time.Second)
+	if resp, err := http.Get(s.base + "/readyz"); err != nil {
+		t.Error(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while NATS is down = %d, want 503", resp.StatusCode)
+	}
+	time.Sleep(time.Second)
 	stopNATS = startNATS()
 	defer stopNATS()
 	time.Sleep(2 * time.Second)
