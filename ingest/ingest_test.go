@@ -15,24 +15,13 @@ import (
 
 	"github.com/kpi-analytics/kpi/ingest"
 	"github.com/kpi-analytics/kpi/internal/broker"
+	"github.com/kpi-analytics/kpi/internal/broker/brokertest"
 )
 
 // newServer runs the handler over a real embedded JetStream.
 func newServer(t *testing.T, mutate func(*ingest.Config)) (*httptest.Server, *server.Server, jetstream.JetStream) {
 	t.Helper()
-	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, js, err := broker.Connect(broker.ClientConfig{URL: ns.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	if err := broker.EnsureStreams(context.Background(), js, broker.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	ns, js := brokertest.Start(t)
 	cfg := ingest.Config{JetStream: js, AckTimeout: time.Second}
 	if mutate != nil {
 		mutate(&cfg)

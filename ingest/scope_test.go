@@ -10,24 +10,13 @@ import (
 
 	"github.com/kpi-analytics/kpi/ingest"
 	"github.com/kpi-analytics/kpi/internal/broker"
+	"github.com/kpi-analytics/kpi/internal/broker/brokertest"
 )
 
 // tenantScopedHandler is an ingest handler over a real embedded JetStream.
 func tenantScopedHandler(t *testing.T) (*ingest.Handler, jetstream.JetStream) {
 	t.Helper()
-	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, js, err := broker.Connect(broker.ClientConfig{URL: ns.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	if err := broker.EnsureStreams(context.Background(), js, broker.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	_, js := brokertest.Start(t)
 	h, err := ingest.New(ingest.Config{JetStream: js})
 	if err != nil {
 		t.Fatal(err)

@@ -27,4 +27,3 @@ func BenchmarkInsertEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
 }
-

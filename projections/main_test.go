@@ -3,14 +3,13 @@ package projections_test
 import (
 	"os"
 	"testing"
+
+	"github.com/kpi-analytics/kpi/internal/warehouse/chdb/chdbtest"
 )
 
-// TestMain closes the embedded engine before exit: its threads must stop
-// before the process tears down (the race detector's exit crashed without).
+// TestMain closes the shared embedded engine before exit (see chdbtest.Close).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if whConn != nil {
-		_ = whConn.Close()
-	}
+	chdbtest.Close()
 	os.Exit(code)
 }

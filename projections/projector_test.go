@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,15 +12,10 @@ import (
 
 	"github.com/kpi-analytics/kpi/events"
 	"github.com/kpi-analytics/kpi/internal/broker"
+	"github.com/kpi-analytics/kpi/internal/broker/brokertest"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
-	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
+	"github.com/kpi-analytics/kpi/internal/warehouse/chdb/chdbtest"
 	"github.com/kpi-analytics/kpi/projections"
-)
-
-var (
-	whOnce sync.Once
-	whConn *chdb.Conn
-	whErr  error
 )
 
 // fixture is a real JetStream (embedded, on disk, loopback) and a fresh
@@ -36,39 +28,13 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	whOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kpi-projections-test-")
-		if err == nil {
-			whConn, whErr = chdb.Open(chdb.Config{Path: filepath.Join(dir, "ch")})
-		} else {
-			whErr = err
-		}
-	})
-	if errors.Is(whErr, chdb.ErrLibraryMissing) {
-		t.Skipf("embedded ClickHouse missing (run `make libchdb`): %v", whErr)
-	}
-	if whErr != nil {
-		t.Fatal(whErr)
-	}
-	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
+	wh := chdbtest.Shared(t)
+	_, js := brokertest.Start(t)
+	db := chdbtest.Database(t)
+	if err := projections.Migrate(context.Background(), wh, db); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Shutdown)
-	nc, js, err := broker.Connect(broker.ClientConfig{URL: ns.ClientURL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	ctx := context.Background()
-	if err := broker.EnsureStreams(ctx, js, broker.StreamConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	db := fmt.Sprintf("p_%d", time.Now().UnixNano()%1e9)
-	if err := projections.Migrate(ctx, whConn, db); err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{js: js, wh: whConn, db: db}
+	return &fixture{js: js, wh: wh, db: db}
 }
 
 // publish stores n click events, spread over three months so that a batch

@@ -7,54 +7,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpi-analytics/kpi/internal/app"
 	"github.com/kpi-analytics/kpi/internal/auth"
 	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
+	"github.com/kpi-analytics/kpi/internal/warehouse/chdb/chdbtest"
 )
 
-var (
-	engineOnce sync.Once
-	engine     *chdb.Conn
-	engineErr  error
-)
-
-// SharedEngine is the one embedded ClickHouse of this test binary (libchdb
-// allows one data directory per process); each test owns a database in it.
-func SharedEngine(t *testing.T) *chdb.Conn {
-	t.Helper()
-	engineOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kpi-app-test-")
-		if err != nil {
-			engineErr = err
-			return
-		}
-		engine, engineErr = chdb.Open(chdb.Config{Path: filepath.Join(dir, "clickhouse")})
-	})
-	if errors.Is(engineErr, chdb.ErrLibraryMissing) {
-		t.Skipf("embedded ClickHouse missing (run `make libchdb`): %v", engineErr)
-	}
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	return engine
-}
-
-// testDB names a database after the test, unique per run.
-func testDB(t *testing.T) string {
-	r := strings.NewReplacer("/", "_", "-", "_", " ", "_")
-	return fmt.Sprintf("t_%s_%d", strings.ToLower(r.Replace(t.Name())), time.Now().UnixNano()%1e6)
-}
+// SharedEngine is the one embedded ClickHouse of this test binary; each
+// test owns a database in it.
+func SharedEngine(t *testing.T) *chdb.Conn { return chdbtest.Shared(t) }
 
 // Harness is a running kpi on the embedded default, reachable over HTTP.
 type Harness struct {
@@ -72,7 +41,7 @@ type Harness struct {
 // The process stops when the test ends.
 func Start(t *testing.T, mutate ...func(*app.Config)) *Harness {
 	t.Helper()
-	cfg := app.Config{DataDir: t.TempDir(), Database: testDB(t), Warehouse: SharedEngine(t),
+	cfg := app.Config{DataDir: t.TempDir(), Database: chdbtest.Database(t), Warehouse: SharedEngine(t),
 		Addr: "127.0.0.1:0", Ingest: true, Project: true, Query: true, BatchSize: 500}
 	for _, m := range mutate {
 		m(&cfg)
@@ -211,9 +180,5 @@ func Clicks(n int, idPrefix string) string {
 }
 
 // CloseEngine closes the shared embedded engine; call it from TestMain after
-// m.Run, so that the engine's threads stop before the process exits.
-func CloseEngine() {
-	if engine != nil {
-		_ = engine.Close()
-	}
-}
+// m.Run (see chdbtest.Close).
+func CloseEngine() { chdbtest.Close() }
