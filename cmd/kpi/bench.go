@@ -210,7 +210,7 @@ func (b *bencher) print(w io.Writer) {
 		ratio := r.ratio
 		switch {
 		case ratio != "":
-		case r.unit == "events/s" && pub > 0:
+		case (r.unit == "events/s" || r.measure == rawSynced) && pub > 0:
 			ratio = fmt.Sprintf("%.2fx raw publish", r.value/pub)
 		case r.unit == "rows/s" && r.measure != rawInsert && ins > 0:
 			ratio = fmt.Sprintf("%.2fx raw insert", r.value/ins)

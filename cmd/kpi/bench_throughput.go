@@ -21,6 +21,7 @@ import (
 // Names of the anchors the pipeline's rates are compared with.
 const (
 	rawPublish = "raw JetStream publish (msg id, 200 B)"
+	rawSynced  = "raw JetStream publish, fsync every write"
 	rawInsert  = "raw ClickHouse insert (RowBinary)"
 	kpiIngest  = "kpi ingest (HTTP to JetStream ack)"
 	kpiProject = "kpi projection (stream to ClickHouse)"
@@ -31,7 +32,7 @@ const (
 // projector alone over what ingest stored, and both together end to end.
 func (b *bencher) throughput(ctx context.Context) error {
 	for _, step := range []func(context.Context) (benchResult, error){
-		b.rawPublish, b.rawInsert, b.ingestOnly, b.projectOnly, b.endToEnd,
+		b.rawPublish, b.rawPublishSynced, b.rawInsert, b.ingestOnly, b.projectOnly, b.endToEnd,
 	} {
 		r, err := step(ctx)
 		if err != nil {
@@ -44,10 +45,22 @@ func (b *bencher) throughput(ctx context.Context) error {
 
 // rawPublish is the broker's own limit: async publishes of 200-byte
 // messages, one per event, each with a Nats-Msg-Id, to a file-backed stream
-// on a separate embedded server.
+// on a separate embedded server with the default fsync interval.
 func (b *bencher) rawPublish(ctx context.Context) (benchResult, error) {
-	n := b.cfg.events
-	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{StoreDir: filepath.Join(b.cfg.dir, "raw-nats")})
+	return b.publishRaw(ctx, rawPublish, false, b.cfg.events)
+}
+
+// rawPublishSynced is the same with an fsync after every write, the price
+// of surviving a power cut (--nats-sync-always); a tenth of the messages
+// keeps it short.
+func (b *bencher) rawPublishSynced(ctx context.Context) (benchResult, error) {
+	return b.publishRaw(ctx, rawSynced, true, max(1000, b.cfg.events/10))
+}
+
+func (b *bencher) publishRaw(ctx context.Context, name string, syncAlways bool, n int) (
+	benchResult, error) {
+	ns, err := broker.StartEmbedded(broker.EmbeddedConfig{SyncAlways: syncAlways,
+		StoreDir: filepath.Join(b.cfg.dir, "raw-nats-"+fmt.Sprint(syncAlways))})
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -80,7 +93,7 @@ func (b *bencher) rawPublish(ctx context.Context) (benchResult, error) {
 	case <-ctx.Done():
 		return benchResult{}, ctx.Err()
 	}
-	return benchResult{name: rawPublish, n: n, took: time.Since(start), unit: "msg/s"}, nil
+	return benchResult{name: name, n: n, took: time.Since(start), unit: "msg/s"}, nil
 }
 
 // rawInsert is the engine's own limit: rows of the events table inserted
