@@ -29,6 +29,7 @@ import (
 	"github.com/kpi-analytics/kpi/internal/warehouse/chdb"
 	"github.com/kpi-analytics/kpi/projections"
 	"github.com/kpi-analytics/kpi/queries"
+	"github.com/kpi-analytics/kpi/web"
 )
 
 // Config is everything `kpi serve` can be told.
@@ -230,6 +231,10 @@ func (a *App) Handler() http.Handler {
 		mux.Handle("/v1/kpis", q)
 		mux.Handle("/v1/kpis/", q)
 	}
+	// The dashboard is static; it calls the API above with the user's key.
+	for _, path := range []string{"GET /{$}", "GET /app.js", "GET /style.css"} {
+		mux.Handle(path, web.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))
@@ -266,6 +271,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})

@@ -83,7 +83,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	h.Post(apptest.Clicks(3, "0195f5c3-2b1e"))
 	h.Idle()
 	for path, want := range map[string]string{
-		"/healthz": "ok", "/readyz": "ready",
+		"/healthz": "ok", "/readyz": "ready", "/": "<title>kpi</title>", "/app.js": "/v1/kpis",
 		"/metrics": `kpi_ingest_events_total{result="accepted"} 3`,
 	} {
 		resp, err := http.Get(h.Base + path)
