@@ -8,9 +8,9 @@ import (
 
 // Marshal returns the canonical JSON of e, as carried over the broker: keys
 // in a fixed order, times as RFC 3339 UTC with milliseconds, money as
-// decimal strings. Empty strings, zero times, a zero count and a zero value
-// are omitted; amount is written whenever the type requires it, even when
-// zero. The error is always nil; it is there to match [encoding/json.Marshal].
+// decimal strings. Empty strings, zero times, false and zero numbers are
+// omitted, except numbers the type requires (amount, followers, rank,
+// score, hours), which are written even when zero. The error is always nil; it is there to match [encoding/json.Marshal].
 func Marshal(e Event) ([]byte, error) {
 	return e.AppendJSON(make([]byte, 0, 384)), nil
 }
@@ -28,23 +28,56 @@ func (e Event) AppendJSON(b []byte) []byte {
 	w.str(fTenant, e.Tenant)
 	w.time(fOccurredAt, e)
 	w.time(fReceivedAt, e)
-	w.str(fSource, e.Source)
-	w.str(fCampaign, e.Campaign)
-	w.str(fAd, e.Ad)
-	w.str(fChannel, e.Channel)
-	if e.Count != 0 {
-		w.key(fCount)
-		w.b = strconv.AppendInt(w.b, e.Count, 10)
+	// Only the fields the type allows can be set; an event that never
+	// passed validation, such as one with an unknown type, writes them all.
+	var r rule
+	if e.Type.Valid() {
+		r = ruleFor(e.Type)
+	} else {
+		r.allowed = 1<<numFields - 1
 	}
-	w.money(fValue, e.Value, false)
-	w.money(fAmount, e.Amount, e.Type.Valid() && ruleFor(e.Type).required.has(fAmount))
-	w.str(fCurrency, e.Currency)
-	w.str(fCustomer, e.Customer)
-	w.str(fSubscription, e.Subscription)
-	w.str(fPlan, e.Plan)
-	w.str(fInterval, e.Interval)
-	w.str(fInvoice, e.Invoice)
+	for rest := r.allowed &^ (1<<fSource - 1); rest != 0; rest &= rest - 1 {
+		f := rest.first()
+		w.field(&e, f, r.required.has(f))
+	}
 	return append(w.b, '}')
+}
+
+// field writes field f of e unless it is empty; numbers a type requires
+// are written even when zero, so that the message reads back.
+func (w *objectWriter) field(e *Event, f field, required bool) {
+	switch kindOf(f) {
+	case kindInteger:
+		if n := *e.integer(f); n != 0 || required {
+			w.key(f)
+			w.b = strconv.AppendInt(w.b, n, 10)
+		}
+	case kindDecimal:
+		w.money(f, *e.decimal(f), required)
+	case kindBool:
+		if e.Billable {
+			w.key(f)
+			w.b = append(w.b, "true"...)
+		}
+	default:
+		w.str(f, e.stringOf(f))
+	}
+}
+
+// stringOf returns the value of string field f.
+func (e *Event) stringOf(f field) string {
+	switch f {
+	case fCurrency:
+		return e.Currency
+	case fInterval:
+		return e.Interval
+	case fStage:
+		return e.Stage
+	case fSentiment:
+		return e.Sentiment
+	}
+	p, _ := e.text(f)
+	return *p
 }
 
 // Unmarshal decodes a message written by [Marshal]. It applies the rules

@@ -38,7 +38,7 @@ func TestCurrencies(t *testing.T) {
 
 func TestTypes(t *testing.T) {
 	types := Types()
-	if got, want := len(types), 10; got != want {
+	if got, want := len(types), 28; got != want {
 		t.Fatalf("Types: got %d, want %d", got, want)
 	}
 	types[0] = "changed"

@@ -14,14 +14,23 @@ const (
 	MaxTenantLen = 64
 	// MaxSourceLen bounds the source.
 	MaxSourceLen = 128
-	// MaxStringLen bounds campaign, ad and channel.
+	// MaxStringLen bounds campaign, ad, channel and the other free-form
+	// names: category, event_name, utm_*, account, keyword, engine, team.
 	MaxStringLen = 256
-	// MaxIDLen bounds customer, subscription, plan and invoice.
+	// MaxURLLen bounds url and referrer.
+	MaxURLLen = 2048
+	// MaxIDLen bounds customer, subscription, plan, invoice, lead,
+	// session, visitor, person and project.
 	MaxIDLen = 256
 	// MaxCount is the largest count one event may carry.
 	MaxCount = 1_000_000_000_000
-	// MaxMoneyDecimals is the most fractional digits money may have.
+	// MaxMoneyDecimals is the most fractional digits money, hours and
+	// position may have.
 	MaxMoneyDecimals = 6
+	// MaxRank is the largest search rank a keyword_rank event may carry.
+	MaxRank = 1000
+	// MaxScore is the top of the 0 to 10 scale of survey scores.
+	MaxScore = 10
 	// MinOccurredAtUnix is the earliest accepted occurred_at,
 	// 2000-01-01T00:00:00Z, in seconds since the Unix epoch.
 	MinOccurredAtUnix = 946_684_800
@@ -74,6 +83,46 @@ type Event struct {
 	Interval string
 	// Invoice identifies the invoice paid or refunded.
 	Invoice string
+
+	// Position is the average position of an ad in an impression report
+	// row, 1 being the top slot; 0 when not reported.
+	Position Micros
+	// Category classifies an expense, such as marketing, sales or payroll.
+	Category string
+	// EventName names the webinar, fair or meetup of a registration or
+	// attendance.
+	EventName string
+	// Lead identifies a lead through the sales funnel: created,
+	// qualified, opportunity, deal won or lost.
+	Lead string
+	// Stage is the qualification of a lead: [StageMQL] or [StageSQL].
+	Stage string
+	// Session and Visitor identify the browser session and the visitor of
+	// a page view; URL is the page and Referrer the page linking to it.
+	Session, Visitor, URL, Referrer string
+	// UTMSource, UTMMedium and UTMCampaign are the page's utm_ parameters.
+	UTMSource, UTMMedium, UTMCampaign string
+	// Account is a social media account whose followers are counted.
+	Account string
+	// Followers is the follower count of Account at OccurredAt.
+	Followers int64
+	// Sentiment of a mention: [SentimentPositive], [SentimentNeutral] or
+	// [SentimentNegative]; empty when unknown.
+	Sentiment string
+	// Reach is how many people a mention may have reached.
+	Reach int64
+	// Keyword, Engine and Rank are one observation of a search ranking:
+	// Rank counts from 1, the top result.
+	Keyword, Engine string
+	Rank            int64
+	// Person, Team and Project locate time logs, estimates and surveys.
+	Person, Team, Project string
+	// Hours is time logged, estimated or spent, in millionths of an hour.
+	Hours Micros
+	// Billable marks logged time the agency can invoice.
+	Billable bool
+	// Score is a survey answer from 0 to [MaxScore].
+	Score int64
 }
 
 // FieldError says which field of which event was rejected and why. Its

@@ -110,13 +110,14 @@ func typeCases(t testing.TB) []typeCase {
 		o := append(base.with("type", q(string(typ))), extra...)
 		return typeCase{typ, o, e, append([]string{"type", "tenant", "occurred_at"}, req...)}
 	}
-	return []typeCase{
+	cases := []typeCase{
 		mk(TypeImpression, object{{"id", q("01890A5D-AC96-774B-BCCE-B302099A8057")},
 			{"source", q("pixel")}, {"campaign", q("spring")}, {"ad", q("banner-1")},
-			{"channel", q("display")}, {"count", "3"}}, []string{"campaign"},
+			{"channel", q("display")}, {"count", "3"}, {"position", "1.5"}}, []string{"campaign"},
 			func(e *Event) {
 				e.Source, e.Campaign, e.Ad, e.Channel, e.Count = "pixel", "spring", "banner-1",
 					"display", 3
+				e.Position = 1_500_000
 			}),
 		mk(TypeClick, object{{"campaign", q("spring")}}, []string{"campaign"},
 			func(e *Event) { e.Campaign, e.Count = "spring", 1 }),
@@ -161,5 +162,73 @@ func typeCases(t testing.TB) []typeCase {
 		mk(TypeRefund, object{{"customer", q("cus_1")}, {"amount", "12"},
 			{"currency", q("EUR")}}, []string{"customer", "amount", "currency"},
 			func(e *Event) { e.Customer, e.Amount, e.Currency = "cus_1", 12_000_000, "EUR" }),
+	}
+	return append(cases, catalogueCases(mk)...)
+}
+
+// catalogueCases returns one valid example of each type the KPI catalogue
+// added, in the order of Types.
+func catalogueCases(mk func(Type, object, []string, func(*Event)) typeCase) []typeCase {
+	return []typeCase{
+		mk(TypeExpense, object{{"amount", q("1200")}, {"currency", q("EUR")},
+			{"category", q("marketing")}, {"team", q("design")}},
+			[]string{"amount", "currency", "category"},
+			func(e *Event) {
+				e.Amount, e.Currency, e.Category, e.Team = 1_200_000_000, "EUR", "marketing", "design"
+			}),
+		mk(TypeUpsellOffered, object{{"customer", q("cus_1")}, {"plan", q("pro")}},
+			[]string{"customer"}, func(e *Event) { e.Customer, e.Plan = "cus_1", "pro" }),
+		mk(TypeUpsellAccepted, object{{"customer", q("cus_1")}, {"amount", "20"},
+			{"currency", q("USD")}}, []string{"customer"},
+			func(e *Event) { e.Customer, e.Amount, e.Currency = "cus_1", 20_000_000, "USD" }),
+		mk(TypeEventRegistration, object{{"event_name", q("summit")}, {"customer", q("c9")}},
+			[]string{"event_name"},
+			func(e *Event) { e.EventName, e.Customer, e.Count = "summit", "c9", 1 }),
+		mk(TypeEventAttendance, object{{"event_name", q("summit")}, {"count", "40"}},
+			[]string{"event_name"}, func(e *Event) { e.EventName, e.Count = "summit", 40 }),
+		mk(TypeLeadCreated, object{{"lead", q("l1")}, {"campaign", q("spring")}},
+			[]string{"lead"}, func(e *Event) { e.Lead, e.Campaign = "l1", "spring" }),
+		mk(TypeLeadQualified, object{{"lead", q("l1")}, {"stage", q("sql")}},
+			[]string{"lead", "stage"}, func(e *Event) { e.Lead, e.Stage = "l1", StageSQL }),
+		mk(TypeOpportunityCreated, object{{"lead", q("l1")}}, []string{"lead"},
+			func(e *Event) { e.Lead = "l1" }),
+		mk(TypeDealWon, object{{"lead", q("l1")}, {"customer", q("cus_1")},
+			{"amount", q("5000")}, {"currency", q("EUR")}}, []string{"lead"},
+			func(e *Event) {
+				e.Lead, e.Customer, e.Amount, e.Currency = "l1", "cus_1", 5_000_000_000, "EUR"
+			}),
+		mk(TypeDealLost, object{{"lead", q("l2")}}, []string{"lead"},
+			func(e *Event) { e.Lead = "l2" }),
+		mk(TypePageView, object{{"visitor", q("v1")}, {"session", q("s1")},
+			{"url", q("https://acme.example/pricing?x=1")},
+			{"referrer", q("https://www.google.com/")}, {"utm_source", q("newsletter")},
+			{"utm_medium", q("email")}, {"utm_campaign", q("may")}},
+			[]string{"visitor", "url"},
+			func(e *Event) {
+				e.Visitor, e.Session, e.URL = "v1", "s1", "https://acme.example/pricing?x=1"
+				e.Referrer, e.UTMSource = "https://www.google.com/", "newsletter"
+				e.UTMMedium, e.UTMCampaign = "email", "may"
+			}),
+		mk(TypeFollowerSnapshot, object{{"account", q("@acme")}, {"followers", "0"},
+			{"channel", q("instagram")}}, []string{"account", "followers"},
+			func(e *Event) { e.Account, e.Channel = "@acme", "instagram" }),
+		mk(TypeMention, object{{"channel", q("twitter")}, {"sentiment", q("negative")},
+			{"reach", "1500"}}, nil,
+			func(e *Event) { e.Channel, e.Sentiment, e.Reach, e.Count = "twitter", "negative", 1500, 1 }),
+		mk(TypeKeywordRank, object{{"keyword", q("crm agency")}, {"engine", q("google")},
+			{"rank", "3"}}, []string{"keyword", "engine", "rank"},
+			func(e *Event) { e.Keyword, e.Engine, e.Rank = "crm agency", "google", 3 }),
+		mk(TypeTimeLogged, object{{"person", q("ana")}, {"team", q("design")},
+			{"hours", "7.5"}, {"billable", "true"}}, []string{"person", "hours"},
+			func(e *Event) { e.Person, e.Team, e.Hours, e.Billable = "ana", "design", 7_500_000, true }),
+		mk(TypeProjectEstimate, object{{"project", q("site")}, {"hours", q("120")},
+			{"amount", "9000"}, {"currency", q("EUR")}}, []string{"project", "hours"},
+			func(e *Event) {
+				e.Project, e.Hours, e.Amount, e.Currency = "site", 120_000_000, 9_000_000_000, "EUR"
+			}),
+		mk(TypeProjectCompleted, object{{"project", q("site")}, {"hours", "0"}},
+			[]string{"project", "hours"}, func(e *Event) { e.Project = "site" }),
+		mk(TypeSurveyResponse, object{{"score", "0"}, {"team", q("design")}},
+			[]string{"score"}, func(e *Event) { e.Team = "design" }),
 	}
 }

@@ -165,7 +165,7 @@ func (d *decoder) value(s *scanner, f field) *FieldError {
 		if reason != "" {
 			return fieldError(f, reason)
 		}
-		if k == kindInteger {
+		if k == kindInteger || k == kindBool {
 			return fieldError(f, wrongType(k))
 		}
 		d.set(f, v)
@@ -174,11 +174,15 @@ func (d *decoder) value(s *scanner, f field) *FieldError {
 		if !ok {
 			return fieldError(f, "is not a valid JSON number")
 		}
-		if k == kindString {
+		if k == kindString || k == kindBool {
 			return fieldError(f, wrongType(k))
 		}
 		d.set(f, v)
 	case s.literal("null"):
+	case k == kindBool && s.literal("true"):
+		d.set(f, "true")
+	case k == kindBool && s.literal("false"):
+		d.set(f, "false")
 	case c == 't' || c == 'f' || c == '{' || c == '[':
 		return fieldError(f, wrongType(k))
 	default:
@@ -191,8 +195,10 @@ func wrongType(k kind) string {
 	switch k {
 	case kindInteger:
 		return "must be a JSON integer"
-	case kindMoney:
+	case kindDecimal:
 		return "must be a decimal string or number"
+	case kindBool:
+		return "must be true or false"
 	}
 	return "must be a string"
 }

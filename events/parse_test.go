@@ -1,6 +1,7 @@
 package events
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,9 +83,13 @@ func genericRejects(tc typeCase) []rejectCase {
 	}
 	for _, m := range tc.obj {
 		switch m.key {
-		case "count":
-			add("string count", tc.obj.with(m.key, `"3"`), m.key)
-		case "amount", "value":
+		case "count", "followers", "reach", "rank", "score":
+			add("string "+m.key, tc.obj.with(m.key, `"3"`), m.key)
+			add("fraction "+m.key, tc.obj.with(m.key, `3.5`), m.key)
+		case "billable":
+			add("string billable", tc.obj.with(m.key, `"true"`), m.key)
+			add("number billable", tc.obj.with(m.key, `1`), m.key)
+		case "amount", "value", "hours", "position":
 			add("bool "+m.key, tc.obj.with(m.key, `true`), m.key)
 			add("object "+m.key, tc.obj.with(m.key, `{}`), m.key)
 		default:
@@ -99,18 +104,21 @@ func genericRejects(tc typeCase) []rejectCase {
 	add("before 2000", tc.obj.with("occurred_at", q("1999-12-31T23:59:59.999Z")), "occurred_at")
 	add("too far ahead", tc.obj.with("occurred_at", q("2024-04-02T12:00:00.001Z")), "occurred_at")
 	add("duplicate tenant", append(tc.obj, member{"tenant", q("other")}), "tenant")
-	foreign := "amount"
-	switch tc.typ {
-	case TypeCost:
-		foreign = "customer"
-	case TypeSubscriptionStarted, TypeSubscriptionChanged:
-		foreign = "campaign"
-	case TypeInvoicePaid, TypeRefund:
-		foreign = "interval"
-	}
+	foreign := foreignField(tc.typ)
 	add("not allowed "+foreign, tc.obj.with(foreign, q("1")), foreign)
 	add("not allowed null "+foreign, tc.obj.with(foreign, "null"), foreign)
 	return cases
+}
+
+// foreignField returns a field that type typ does not allow.
+func foreignField(typ Type) string {
+	allowed := names(ruleFor(typ).allowed)
+	for _, f := range []string{"amount", "customer", "campaign", "interval", "lead"} {
+		if !slices.Contains(allowed, f) {
+			return f
+		}
+	}
+	panic("no foreign field for " + string(typ))
 }
 
 func TestParseRejects(t *testing.T) {

@@ -4,7 +4,9 @@ package events
 // carry.
 type Type string
 
-// The event types. Ad delivery types come first, billing types after.
+// The event types: ad delivery, then billing, then the types the KPI
+// catalogue adds (finance, sales funnel, events, web, social, search,
+// projects and people).
 const (
 	TypeImpression           Type = "impression"
 	TypeClick                Type = "click"
@@ -16,6 +18,25 @@ const (
 	TypeSubscriptionCanceled Type = "subscription_canceled"
 	TypeInvoicePaid          Type = "invoice_paid"
 	TypeRefund               Type = "refund"
+
+	TypeExpense            Type = "expense"
+	TypeUpsellOffered      Type = "upsell_offered"
+	TypeUpsellAccepted     Type = "upsell_accepted"
+	TypeEventRegistration  Type = "event_registration"
+	TypeEventAttendance    Type = "event_attendance"
+	TypeLeadCreated        Type = "lead_created"
+	TypeLeadQualified      Type = "lead_qualified"
+	TypeOpportunityCreated Type = "opportunity_created"
+	TypeDealWon            Type = "deal_won"
+	TypeDealLost           Type = "deal_lost"
+	TypePageView           Type = "page_view"
+	TypeFollowerSnapshot   Type = "follower_snapshot"
+	TypeMention            Type = "mention"
+	TypeKeywordRank        Type = "keyword_rank"
+	TypeTimeLogged         Type = "time_logged"
+	TypeProjectEstimate    Type = "project_estimate"
+	TypeProjectCompleted   Type = "project_completed"
+	TypeSurveyResponse     Type = "survey_response"
 )
 
 // allTypes is indexed by the position typeIndex reports.
@@ -30,10 +51,28 @@ var allTypes = [...]Type{
 	TypeSubscriptionCanceled,
 	TypeInvoicePaid,
 	TypeRefund,
+	TypeExpense,
+	TypeUpsellOffered,
+	TypeUpsellAccepted,
+	TypeEventRegistration,
+	TypeEventAttendance,
+	TypeLeadCreated,
+	TypeLeadQualified,
+	TypeOpportunityCreated,
+	TypeDealWon,
+	TypeDealLost,
+	TypePageView,
+	TypeFollowerSnapshot,
+	TypeMention,
+	TypeKeywordRank,
+	TypeTimeLogged,
+	TypeProjectEstimate,
+	TypeProjectCompleted,
+	TypeSurveyResponse,
 }
 
-// Types returns every event type in a stable order: ad delivery types, then
-// billing types. The slice is a fresh copy the caller may modify.
+// Types returns every event type in a stable order: ad delivery types,
+// billing types, then the catalogue's types. The slice is a fresh copy the caller may modify.
 func Types() []Type {
 	return append([]Type(nil), allTypes[:]...)
 }
@@ -57,4 +96,19 @@ func typeIndex(s string) int {
 const (
 	IntervalMonth = "month"
 	IntervalYear  = "year"
+)
+
+// Qualification stages of a lead.
+const (
+	// StageMQL is a marketing-qualified lead.
+	StageMQL = "mql"
+	// StageSQL is a sales-qualified lead.
+	StageSQL = "sql"
+)
+
+// Sentiments of a mention.
+const (
+	SentimentPositive = "positive"
+	SentimentNeutral  = "neutral"
+	SentimentNegative = "negative"
 )

@@ -14,10 +14,12 @@ var (
 	reasonID     = "must be a UUID such as 01890a5d-ac96-774b-bcce-b302099a8057"
 	reasonTenant = fmt.Sprintf("must be an ASCII letter or digit followed by at most "+
 		"%d letters, digits, '_' or '-'", MaxTenantLen-1)
-	reasonCurrency = "must be an upper-case ISO 4217 currency code such as USD"
-	reasonInterval = `must be "month" or "year"`
-	reasonEarly    = "must not be before 2000-01-01T00:00:00Z"
-	reasonLate     = fmt.Sprintf("must not be more than %d hours after the server's receive time",
+	reasonCurrency  = "must be an upper-case ISO 4217 currency code such as USD"
+	reasonInterval  = `must be "month" or "year"`
+	reasonStage     = `must be "mql" or "sql"`
+	reasonSentiment = `must be "positive", "neutral" or "negative"`
+	reasonEarly     = "must not be before 2000-01-01T00:00:00Z"
+	reasonLate      = fmt.Sprintf("must not be more than %d hours after the server's receive time",
 		MaxFutureSkew/time.Hour)
 )
 
@@ -72,11 +74,23 @@ func (d *decoder) finish(r rule) *FieldError {
 	if r.allowed.has(fInterval) && d.ev.Interval == "" {
 		d.ev.Interval = IntervalMonth
 	}
+	if d.present.has(fPosition) && d.ev.Position == 0 {
+		return fieldError(fPosition, "must be greater than 0")
+	}
 	return nil
 }
 
 // decodeField validates the non-empty value v of field f into d.ev.
 func (d *decoder) decodeField(f field, v string) *FieldError {
+	switch kindOf(f) {
+	case kindInteger:
+		return d.decodeInteger(f, v)
+	case kindDecimal:
+		return d.decodeDecimal(f, v)
+	case kindBool:
+		d.ev.Billable = v == "true"
+		return nil
+	}
 	switch f {
 	case fID:
 		id, ok := canonicalUUID(v)
@@ -93,24 +107,34 @@ func (d *decoder) decodeField(f field, v string) *FieldError {
 		return d.decodeOccurredAt(v)
 	case fReceivedAt:
 		return d.decodeReceivedAt(v)
-	case fCount:
-		return d.decodeCount(v)
-	case fValue, fAmount:
-		return d.decodeMoney(f, v)
 	case fCurrency:
 		if !IsCurrency(v) {
 			return fieldError(f, reasonCurrency)
 		}
 		d.ev.Currency = v
 	case fInterval:
-		if v != IntervalMonth && v != IntervalYear {
-			return fieldError(f, reasonInterval)
-		}
-		d.ev.Interval = v
+		return d.decodeEnum(f, v, &d.ev.Interval, reasonInterval, IntervalMonth, IntervalYear)
+	case fStage:
+		return d.decodeEnum(f, v, &d.ev.Stage, reasonStage, StageMQL, StageSQL)
+	case fSentiment:
+		return d.decodeEnum(f, v, &d.ev.Sentiment, reasonSentiment,
+			SentimentPositive, SentimentNeutral, SentimentNegative)
 	default:
 		return d.decodeText(f, v)
 	}
 	return nil
+}
+
+// decodeEnum stores v in dst if it is one of the allowed values.
+func (d *decoder) decodeEnum(f field, v string, dst *string, reason string,
+	allowed ...string) *FieldError {
+	for _, a := range allowed {
+		if v == a {
+			*dst = a
+			return nil
+		}
+	}
+	return fieldError(f, reason)
 }
 
 func (d *decoder) decodeOccurredAt(v string) *FieldError {
@@ -142,37 +166,48 @@ func (d *decoder) decodeReceivedAt(v string) *FieldError {
 	return nil
 }
 
-// decodeCount parses a count from the text of a JSON number.
-func (d *decoder) decodeCount(v string) *FieldError {
+// intRange returns the smallest and largest value of an integer field.
+func intRange(f field) (int64, int64) {
+	switch f {
+	case fCount:
+		return 1, MaxCount
+	case fRank:
+		return 1, MaxRank
+	case fScore:
+		return 0, MaxScore
+	}
+	return 0, MaxCount
+}
+
+// decodeInteger parses an integer field from the text of a JSON number.
+func (d *decoder) decodeInteger(f field, v string) *FieldError {
+	lo, hi := intRange(f)
 	switch {
-	case v[0] == '-' || strings.Trim(v, "0") == "":
-		return fieldError(fCount, "must be at least 1")
+	case v[0] == '-' || lo > 0 && strings.Trim(v, "0") == "":
+		return fieldError(f, fmt.Sprintf("must be at least %d", lo))
 	case !isDigits(v):
-		return fieldError(fCount, "must be a whole number without fraction or exponent")
+		return fieldError(f, "must be a whole number without fraction or exponent")
 	case len(v) > len("1000000000000"):
-		return fieldError(fCount, fmt.Sprintf("must be at most %d", int64(MaxCount)))
+		return fieldError(f, fmt.Sprintf("must be at most %d", hi))
 	}
 	var n int64
 	for i := 0; i < len(v); i++ {
 		n = n*10 + int64(v[i]-'0')
 	}
-	if n > MaxCount {
-		return fieldError(fCount, fmt.Sprintf("must be at most %d", int64(MaxCount)))
+	if n > hi {
+		return fieldError(f, fmt.Sprintf("must be at most %d", hi))
 	}
-	d.ev.Count = n
+	*d.ev.integer(f) = n
 	return nil
 }
 
-func (d *decoder) decodeMoney(f field, v string) *FieldError {
+// decodeDecimal parses money, hours or a position exactly.
+func (d *decoder) decodeDecimal(f field, v string) *FieldError {
 	m, err := ParseMicros(v)
 	if err != nil {
 		return fieldError(f, err.Error())
 	}
-	if f == fValue {
-		d.ev.Value = m
-	} else {
-		d.ev.Amount = m
-	}
+	*d.ev.decimal(f) = m
 	return nil
 }
 
@@ -205,9 +240,96 @@ func (e *Event) text(f field) (*string, int) {
 		return &e.Plan, MaxIDLen
 	case fInvoice:
 		return &e.Invoice, MaxIDLen
+	case fURL:
+		return &e.URL, MaxURLLen
+	case fReferrer:
+		return &e.Referrer, MaxURLLen
+	}
+	if p := e.catalogueText(f); p != nil {
+		return p, textLimit(f)
 	}
 	panic("events: no text field " + f.String())
 }
+
+// catalogueText returns where the catalogue's free-form names are stored.
+func (e *Event) catalogueText(f field) *string {
+	switch f {
+	case fCategory:
+		return &e.Category
+	case fEventName:
+		return &e.EventName
+	case fLead:
+		return &e.Lead
+	case fSession:
+		return &e.Session
+	case fVisitor:
+		return &e.Visitor
+	case fUTMSource:
+		return &e.UTMSource
+	case fUTMMedium:
+		return &e.UTMMedium
+	case fUTMCampaign:
+		return &e.UTMCampaign
+	case fAccount:
+		return &e.Account
+	case fKeyword:
+		return &e.Keyword
+	case fEngine:
+		return &e.Engine
+	case fPerson:
+		return &e.Person
+	case fTeam:
+		return &e.Team
+	case fProject:
+		return &e.Project
+	}
+	return nil
+}
+
+// textLimit is the byte limit of a catalogue name: ids get MaxIDLen.
+func textLimit(f field) int {
+	switch f {
+	case fLead, fSession, fVisitor, fPerson, fProject:
+		return MaxIDLen
+	}
+	return MaxStringLen
+}
+
+// integer returns where an integer field is stored.
+func (e *Event) integer(f field) *int64 {
+	switch f {
+	case fCount:
+		return &e.Count
+	case fFollowers:
+		return &e.Followers
+	case fReach:
+		return &e.Reach
+	case fRank:
+		return &e.Rank
+	case fScore:
+		return &e.Score
+	}
+	panic("events: no integer field " + f.String())
+}
+
+// decimal returns where a decimal field is stored.
+func (e *Event) decimal(f field) *Micros {
+	switch f {
+	case fValue:
+		return &e.Value
+	case fAmount:
+		return &e.Amount
+	case fPosition:
+		return &e.Position
+	case fHours:
+		return &e.Hours
+	}
+	panic("events: no decimal field " + f.String())
+}
+
+// ValidTenant reports whether s is a tenant [Parse] accepts: an ASCII
+// letter or digit followed by up to 63 letters, digits, '_' or '-'.
+func ValidTenant(s string) bool { return validTenant(s) }
 
 // validTenant reports whether s matches ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$.
 func validTenant(s string) bool {

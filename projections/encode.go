@@ -34,7 +34,8 @@ func appendRow(b []byte, e *events.Event, seq uint64, idx uint32) ([]byte, error
 		b = appendString(b, s)
 	}
 	b = binary.LittleEndian.AppendUint64(b, seq)
-	return binary.LittleEndian.AppendUint32(b, idx), nil
+	b = binary.LittleEndian.AppendUint32(b, idx)
+	return appendCatalogue(b, e), nil
 }
 
 func appendString(b []byte, s string) []byte {

@@ -367,9 +367,10 @@ func DecodeMessage(data []byte) ([]events.Event, error) {
 // Row is the events-table row of one event at a stream position, in the
 // order of Columns.
 func Row(e events.Event, seq uint64, idx uint32) []any {
-	return []any{e.ID, e.Tenant, string(e.Type), e.OccurredAt, e.ReceivedAt, e.Source,
+	return append([]any{e.ID, e.Tenant, string(e.Type), e.OccurredAt, e.ReceivedAt, e.Source,
 		e.Campaign, e.Ad, e.Channel, e.Count, int64(e.Value), int64(e.Amount), e.Currency,
-		e.Customer, e.Subscription, e.Plan, e.Interval, e.Invoice, seq, idx}
+		e.Customer, e.Subscription, e.Plan, e.Interval, e.Invoice, seq, idx},
+		catalogueRow(e)...)
 }
 
 // deadLetter stores an undecodable message with its reason, retrying until

@@ -11,8 +11,9 @@ import (
 // EventsTable is the raw events table of database db.
 func EventsTable(db string) string { return db + ".events" }
 
-// eventColumns are the columns the projector writes, in insert order.
-var eventColumns = []warehouse.Column{
+// eventColumns are the columns the projector writes, in insert order: those
+// of migration 1, then catalogueColumns.
+var eventColumns = append([]warehouse.Column{
 	{Name: "id", Type: "UUID"},
 	{Name: "tenant", Type: "LowCardinality(String)"},
 	{Name: "type", Type: "LowCardinality(String)"},
@@ -33,7 +34,7 @@ var eventColumns = []warehouse.Column{
 	{Name: "invoice", Type: "String"},
 	{Name: "stream_seq", Type: "UInt64"},
 	{Name: "seq_index", Type: "UInt32"},
-}
+}, catalogueColumns...)
 
 // Migration is one versioned schema change. SQL receives the database name;
 // statements run in order and must be safe to run again (IF NOT EXISTS),
@@ -80,6 +81,10 @@ var Migrations = []Migration{{
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (tenant, type, occurred_at)`, db)}
 	},
+}, {
+	Version: 2, Name: "event columns of the KPI catalogue", SQL: addCatalogueColumns,
+}, {
+	Version: 3, Name: "goals table", SQL: createGoals,
 }}
 
 // Migrate creates database db if needed and applies every migration not yet
@@ -136,7 +141,8 @@ func Columns() []warehouse.Column { return append([]warehouse.Column(nil), event
 // BenchRow builds a synthetic click row for insert benchmarks.
 func BenchRow(i int, at time.Time) []any {
 	id := fmt.Sprintf("0195f5c3-2b1e-7a1e-9f00-%012d", i)
-	return []any{id, fmt.Sprintf("bench-%d", i%10), "click", at.Add(time.Duration(i) * time.Second),
+	row := []any{id, fmt.Sprintf("bench-%d", i%10), "click", at.Add(time.Duration(i) * time.Second),
 		at, "bench", fmt.Sprintf("campaign-%d", i%50), fmt.Sprintf("ad-%d", i%500), "search",
 		int64(1), int64(0), int64(0), "", "", "", "", "", "", uint64(i + 1), uint32(0)}
+	return append(row, catalogueZero()...)
 }

@@ -47,17 +47,29 @@ func engineWith(t *testing.T, evs ...events.Event) *Engine {
 	if err := projections.Migrate(ctx, wh, db); err != nil {
 		t.Fatal(err)
 	}
-	rows := make([][]any, len(evs))
-	for i, e := range evs {
-		if e.ID == "" {
-			e.ID = fmt.Sprintf("0195f5c3-2b1e-7a1e-9f00-%012d", i)
-		}
-		rows[i] = projections.Row(e, uint64(i+1), 0)
+	e := NewEngine(wh, db)
+	insert(t, e, 0, evs...)
+	return e
+}
+
+// insert stores evs in e's database as stream positions first+1, first+2...
+// Events without an id get one derived from their position.
+func insert(t *testing.T, e *Engine, first int, evs ...events.Event) {
+	t.Helper()
+	if len(evs) == 0 {
+		return
 	}
-	if err := wh.Insert(ctx, projections.EventsTable(db), projections.Columns(), rows); err != nil {
+	rows := make([][]any, len(evs))
+	for i, ev := range evs {
+		if ev.ID == "" {
+			ev.ID = fmt.Sprintf("0195f5c3-2b1e-7a1e-9f00-%012d", first+i)
+		}
+		rows[i] = projections.Row(ev, uint64(first+i+1), 0)
+	}
+	err := wh.Insert(context.Background(), projections.EventsTable(e.db), projections.Columns(), rows)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return NewEngine(wh, db)
 }
 
 func at(s string) time.Time {
@@ -270,7 +282,10 @@ func TestAdQueriesUseHourlyProjection(t *testing.T) {
 		req := whole("ctr")
 		req.Window, req.Location = w, time.UTC
 		req.GroupBy = []string{"campaign"}
-		res, err := wh.Query(context.Background(), "EXPLAIN "+e.adsSQL(req), baseParams(req))
+		q := &query{e: e, req: req, bounds: req.Bounds()}
+		scope := adScope{into: map[events.Type]measure{events.TypeClick: mClicks,
+			events.TypeImpression: mImpressions}}
+		res, err := wh.Query(context.Background(), "EXPLAIN "+scope.sql(q), q.params())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 //
 //	GET /v1/kpis          the catalogue, with formulas and units
 //	GET /v1/kpis/{name}   one KPI; JSON, or CSV with Accept: text/csv or format=csv
+//	PUT /v1/goals         set a goal (see Goal); GET /v1/goals lists them
 type Handler struct {
 	engine *Engine
 	log    *slog.Logger
@@ -33,6 +35,8 @@ func NewHandler(e *Engine, log *slog.Logger) *Handler {
 	h := &Handler{engine: e, log: log.With("component", "queries"), mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /v1/kpis", h.catalogue)
 	h.mux.HandleFunc("GET /v1/kpis/{name}", h.kpi)
+	h.mux.HandleFunc("PUT /v1/goals", h.setGoal)
+	h.mux.HandleFunc("GET /v1/goals", h.listGoals)
 	return h
 }
 
@@ -41,10 +45,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 func (h *Handler) catalogue(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"kpis": Catalogue(),
-		"windows": windows, "units": map[Unit]string{
-			UnitCount: "a whole number of events or customers", UnitMoney: "an amount in the " +
-				"events' currency, exact decimal text in `exact`", UnitPercent: "0 to 100",
-			UnitRatio: "a plain ratio (2.5 means 2.5×)"},
+		"windows": windows, "units": unitMeanings, "rates": RatesSource,
 		"null": "a ratio whose denominator is zero has value null"})
 }
 
@@ -64,7 +65,7 @@ func (h *Handler) kpi(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &re):
 		writeError(w, http.StatusBadRequest, err)
 		return
-	case errors.Is(err, ErrMixedCurrencies):
+	case errors.Is(err, ErrMixedCurrencies), errors.Is(err, ErrNoRate):
 		writeError(w, http.StatusUnprocessableEntity, err)
 		return
 	case err != nil:
@@ -103,7 +104,8 @@ func confine(ctx context.Context, req *Request) error {
 }
 
 // ParseRequest reads a KPI request from query parameters: from, to,
-// window, group_by (comma-separated), tz, and one filter per dimension.
+// window, group_by (comma-separated), tz, compare, convert_to, and one
+// filter per dimension.
 func ParseRequest(name string, q url.Values) (Request, error) {
 	req := Request{KPI: name, Window: Window(q.Get("window")), Filters: map[string]string{}}
 	loc := time.UTC
@@ -130,8 +132,9 @@ func ParseRequest(name string, q url.Values) (Request, error) {
 	if g := q.Get("group_by"); g != "" {
 		req.GroupBy = strings.Split(g, ",")
 	}
+	req.Compare, req.ConvertTo = q.Get("compare"), q.Get("convert_to")
 	known := map[string]bool{"from": true, "to": true, "window": true, "group_by": true,
-		"tz": true, "format": true}
+		"tz": true, "format": true, "compare": true, "convert_to": true}
 	for k, v := range q {
 		if known[k] {
 			continue
@@ -151,11 +154,20 @@ func wantsCSV(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/csv")
 }
 
-// WriteCSV writes an answer as CSV, one row per window and group.
+// WriteCSV writes an answer as CSV, one row per window and group. Goal
+// columns follow when a row has a goal, and previous-period columns when
+// the request asked for a comparison.
 func WriteCSV(w io.Writer, ans *Answer) error {
 	cw := csv.NewWriter(w)
 	head := append([]string{"window_start", "window_end"}, ans.GroupBy...)
 	head = append(head, "currency", ans.KPI.Name, "exact")
+	goals := slices.ContainsFunc(ans.Rows, func(r Row) bool { return r.Goal != nil })
+	if goals {
+		head = append(head, "target", "progress_percent", "status")
+	}
+	if ans.Compare != nil {
+		head = append(head, "previous", "change", "change_percent")
+	}
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -164,17 +176,40 @@ func WriteCSV(w io.Writer, ans *Answer) error {
 		for _, d := range ans.GroupBy {
 			rec = append(rec, r.Group[d])
 		}
-		v := ""
-		if r.Value != nil {
-			v = strconv.FormatFloat(*r.Value, 'f', -1, 64)
+		rec = append(rec, r.Currency, formatFloat(r.Value), r.Exact)
+		if goals {
+			rec = append(rec, goalFields(r.Goal)...)
 		}
-		rec = append(rec, r.Currency, v, r.Exact)
+		if ans.Compare != nil {
+			rec = append(rec, changeFields(r.Previous)...)
+		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func formatFloat(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func goalFields(g *GoalStatus) []string {
+	if g == nil {
+		return []string{"", "", ""}
+	}
+	return []string{g.Target, formatFloat(g.Progress), g.Status}
+}
+
+func changeFields(c *Change) []string {
+	if c == nil {
+		return []string{"", "", ""}
+	}
+	return []string{formatFloat(c.Value), formatFloat(c.Change), formatFloat(c.ChangePercent)}
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {

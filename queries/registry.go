@@ -1,7 +1,12 @@
 // Package queries turns the projected tables into KPIs over tumbling windows.
-// Every KPI is declared once in the registry below: the HTTP API, the CLI and
-// the reference documentation all read it from there.
+// Every KPI is declared once in the registry: the HTTP API, the CLI and the
+// reference page docs/kpis.md (written by `go generate ./queries/`) all read
+// it from there. Each KPI is a function of measures that one or more sources
+// (one SQL query each, see source.go) compute per window and group; goals
+// and comparison with the previous period apply to every KPI alike.
 package queries
+
+//go:generate go run ./cmd/kpidoc -o ../docs/kpis.md
 
 import "slices"
 
@@ -14,115 +19,134 @@ const (
 	UnitMoney   Unit = "money"
 	UnitPercent Unit = "percent"
 	UnitRatio   Unit = "ratio"
+	UnitHours   Unit = "hours"
+	UnitRank    Unit = "rank"
+	UnitScore   Unit = "score"
 )
 
-// family says which query computes a KPI.
-type family int
+// unitMeanings explains each unit, for the catalogue and its reference page.
+var unitMeanings = map[Unit]string{
+	UnitCount: "a whole number of events, customers, sessions or the like",
+	UnitMoney: "an amount in the events' currency (or in convert_to), exact decimal text " +
+		"in `exact`",
+	UnitPercent: "0 to 100 for shares; changes and variances may be negative or above 100",
+	UnitRatio:   "a plain ratio (2.5 means 2.5×)",
+	UnitHours:   "hours, exact decimal text in `exact`",
+	UnitRank:    "a position in a list, 1 being the top: lower is better",
+	UnitScore:   "a survey score: eNPS from -100 to 100, averages from 0 to 10",
+}
 
+// Categories group the catalogue as the issue that defined it does.
 const (
-	familyAds family = iota
-	familyBilling
+	CategoryClient    = "Client performance"
+	CategoryFinancial = "Financial"
+	CategoryMarketing = "Digital marketing"
+	CategoryWeb       = "Web and traffic"
+	CategoryPeople    = "Projects and people"
 )
 
 // KPI describes one indicator.
 type KPI struct {
 	Name           string   `json:"name"`
+	Category       string   `json:"category"`
 	Description    string   `json:"description"`
 	Formula        string   `json:"formula"`
 	Unit           Unit     `json:"unit"`
 	HigherIsBetter bool     `json:"higher_is_better"`
 	EventTypes     []string `json:"event_types"`
-	Dimensions     []string `json:"dimensions"`
-	family         family
-	compute        func(m measures) value
+	// Dimensions are what the KPI may be grouped and filtered by: those
+	// every one of its sources supports.
+	Dimensions []string `json:"dimensions"`
+	// money marks a KPI computed from amounts even when its unit is not
+	// money (roas, margins): it refuses mixed currencies like money does.
+	money   bool
+	sources []*source
+	compute func(m *measures) value
 }
 
-// Dimensions a KPI may be grouped or filtered by.
+// usesMoney reports whether the KPI's inputs include amounts.
+func (k KPI) usesMoney() bool { return k.money || k.Unit == UnitMoney }
+
+// Dimensions a KPI may be grouped or filtered by. Each is a column of the
+// events table (engine is stored as search_engine) except the utm_ ones of
+// traffic KPIs, which are the session's attribution (see web.go).
 const (
-	DimTenant   = "tenant"
-	DimCampaign = "campaign"
-	DimChannel  = "channel"
-	DimAd       = "ad"
-	DimCurrency = "currency"
+	DimTenant      = "tenant"
+	DimCampaign    = "campaign"
+	DimChannel     = "channel"
+	DimAd          = "ad"
+	DimCurrency    = "currency"
+	DimCategory    = "category"
+	DimProject     = "project"
+	DimTeam        = "team"
+	DimPerson      = "person"
+	DimPlan        = "plan"
+	DimEventName   = "event_name"
+	DimAccount     = "account"
+	DimSentiment   = "sentiment"
+	DimKeyword     = "keyword"
+	DimEngine      = "engine"
+	DimUTMSource   = "utm_source"
+	DimUTMMedium   = "utm_medium"
+	DimUTMCampaign = "utm_campaign"
 )
 
-var adDims = []string{DimTenant, DimCampaign, DimChannel, DimAd, DimCurrency}
-var billingDims = []string{DimTenant}
+// dimColumns maps dimensions to columns where the names differ.
+var dimColumns = map[string]string{DimEngine: "search_engine"}
 
-var billingTypes = []string{"subscription_started", "subscription_changed",
-	"subscription_canceled"}
+// dimColumn is the SQL column of a validated dimension.
+func dimColumn(d string) string {
+	if c, ok := dimColumns[d]; ok {
+		return c
+	}
+	return d
+}
 
-var registry = []KPI{
-	{Name: "impressions", Description: "Ad impressions served.", Formula: "sum(count) of impression events",
-		Unit: UnitCount, HigherIsBetter: true, EventTypes: []string{"impression"},
-		compute: func(m measures) value { return count(m.impressions) }},
-	{Name: "clicks", Description: "Clicks on ads.", Formula: "sum(count) of click events",
-		Unit: UnitCount, HigherIsBetter: true, EventTypes: []string{"click"},
-		compute: func(m measures) value { return count(m.clicks) }},
-	{Name: "ctr", Description: "Click-through rate.", Formula: "clicks / impressions × 100",
-		Unit: UnitPercent, HigherIsBetter: true, EventTypes: []string{"impression", "click"},
-		compute: func(m measures) value { return percent(ratInt(m.clicks), ratInt(m.impressions)) }},
-	{Name: "spend", Description: "Ad spend.", Formula: "sum(amount) of cost events",
-		Unit: UnitMoney, EventTypes: []string{"cost"},
-		compute: func(m measures) value { return money(m.spend) }},
-	{Name: "cpc", Description: "Cost per click.", Formula: "spend / clicks",
-		Unit: UnitMoney, EventTypes: []string{"cost", "click"},
-		compute: func(m measures) value { return moneyRatio(m.spend, ratInt(m.clicks)) }},
-	{Name: "cpm", Description: "Cost per thousand impressions.", Formula: "spend / impressions × 1000",
-		Unit: UnitMoney, EventTypes: []string{"cost", "impression"},
-		compute: func(m measures) value { return moneyRatio(mul(m.spend, 1000), ratInt(m.impressions)) }},
-	{Name: "conversions", Description: "Conversions attributed to ads.",
-		Formula: "sum(count) of conversion events", Unit: UnitCount, HigherIsBetter: true,
-		EventTypes: []string{"conversion"},
-		compute:    func(m measures) value { return count(m.conversions) }},
-	{Name: "conversion_rate", Description: "Share of clicks that converted.",
-		Formula: "conversions / clicks × 100", Unit: UnitPercent, HigherIsBetter: true,
-		EventTypes: []string{"conversion", "click"},
-		compute: func(m measures) value {
-			return percent(ratInt(m.conversions), ratInt(m.clicks))
-		}},
-	{Name: "conversion_value", Description: "Revenue attributed to conversions.",
-		Formula: "sum(value) of conversion events", Unit: UnitMoney, HigherIsBetter: true,
-		EventTypes: []string{"conversion"},
-		compute:    func(m measures) value { return money(m.convValue) }},
-	{Name: "roas", Description: "Return on ad spend.", Formula: "conversion_value / spend",
-		Unit: UnitRatio, HigherIsBetter: true, EventTypes: []string{"conversion", "cost"},
-		compute: func(m measures) value { return ratio(m.convValue, m.spend) }},
-	{Name: "mrr", Description: "Monthly recurring revenue at the window's end.",
-		Formula: "sum of the monthly amount (yearly / 12) of subscriptions active at window end",
-		Unit:    UnitMoney, HigherIsBetter: true, EventTypes: billingTypes, family: familyBilling,
-		compute: func(m measures) value { return money(m.mrrEnd) }},
-	{Name: "customer_churn_rate",
-		Description: "Share of the customers paying at the window's start who pay nothing at its end.",
-		Formula:     "churned customers / customers at start × 100", Unit: UnitPercent,
-		EventTypes: billingTypes, family: familyBilling,
-		compute: func(m measures) value {
-			return percent(ratInt(m.churnedCustomers), ratInt(m.customersStart))
-		}},
-	{Name: "gross_mrr_churn",
-		Description: "MRR lost in the window to cancellations and contractions.",
-		Formula:     "churned MRR + contraction MRR (rate: ÷ MRR at start × 100)", Unit: UnitMoney,
-		EventTypes: billingTypes, family: familyBilling,
-		compute: func(m measures) value {
-			lost := add(m.churnedMRR, m.contractionMRR)
-			v := money(lost)
-			v.Rate = percent(lost, m.mrrStart).Value
-			return v
-		}},
-	{Name: "arpu", Description: "Average revenue per paying customer at the window's end.",
-		Formula: "MRR at end / customers at end", Unit: UnitMoney, HigherIsBetter: true,
-		EventTypes: billingTypes, family: familyBilling,
-		compute: func(m measures) value { return moneyRatio(m.mrrEnd, ratInt(m.customersEnd)) }},
+// categories orders the catalogue.
+var categories = []string{CategoryClient, CategoryFinancial, CategoryMarketing, CategoryWeb,
+	CategoryPeople}
+
+// registry is the catalogue, by category, in the order of the reference page.
+var registry = byCategory(slices.Concat(funnelKPIs, financeKPIs, billingKPIs, adKPIs,
+	webKPIs, peopleKPIs))
+
+func byCategory(ks []KPI) []KPI {
+	slices.SortStableFunc(ks, func(a, b KPI) int {
+		return slices.Index(categories, a.Category) - slices.Index(categories, b.Category)
+	})
+	return ks
 }
 
 func init() {
+	seen := map[string]bool{}
 	for i := range registry {
-		if registry[i].family == familyBilling {
-			registry[i].Dimensions = billingDims
-		} else {
-			registry[i].Dimensions = adDims
+		k := &registry[i]
+		if seen[k.Name] {
+			panic("queries: KPI registered twice: " + k.Name)
+		}
+		seen[k.Name] = true
+		if k.compute == nil || !slices.Contains(categories, k.Category) {
+			panic("queries: KPI without compute function or category: " + k.Name)
+		}
+		k.Dimensions = commonDims(k.sources)
+	}
+}
+
+// commonDims returns the dimensions every source supports, in the order of
+// the first.
+func commonDims(srcs []*source) []string {
+	if len(srcs) == 0 {
+		panic("queries: KPI without sources")
+	}
+	var out []string
+	for _, d := range srcs[0].dims {
+		if !slices.ContainsFunc(srcs[1:], func(s *source) bool {
+			return !slices.Contains(s.dims, d)
+		}) {
+			out = append(out, d)
 		}
 	}
+	return out
 }
 
 // Catalogue returns every KPI, in a stable order.
@@ -136,3 +160,24 @@ func Lookup(name string) (KPI, bool) {
 	}
 	return registry[i], true
 }
+
+// Shapes of compute functions shared by many KPIs.
+
+func countOf(k measure) func(*measures) value {
+	return func(m *measures) value { return count(m.get(k)) }
+}
+
+func moneyOf(k measure) func(*measures) value {
+	return func(m *measures) value { return money(m.get(k)) }
+}
+
+func hoursOf(k measure) func(*measures) value {
+	return func(m *measures) value { return quantity(m.get(k)) }
+}
+
+func percentOf(num, den measure) func(*measures) value {
+	return func(m *measures) value { return percent(m.get(num), m.get(den)) }
+}
+
+// types lists event type names for a KPI's EventTypes.
+func types(ts ...string) []string { return ts }

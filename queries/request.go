@@ -36,7 +36,16 @@ type Request struct {
 	Filters map[string]string
 	// Location is the time zone window boundaries follow; nil means UTC.
 	Location *time.Location
+	// ConvertTo, an ISO 4217 code, converts every amount to that currency
+	// at the rates of [RatesSource]; empty keeps amounts as they are.
+	ConvertTo string
+	// Compare asks for a comparison: [ComparePrevious] or empty.
+	Compare string
 }
+
+// ComparePrevious compares each row with the previous period of the same
+// length (see [Request.Previous]).
+const ComparePrevious = "previous"
 
 // RequestError says which parameter of a request is wrong and why.
 type RequestError struct {
@@ -45,7 +54,9 @@ type RequestError struct {
 
 func (e *RequestError) Error() string { return e.Param + ": " + e.Reason }
 
-// Validate checks a request against the KPI's definition.
+// Validate checks a request against the KPI's definition and fills in the
+// defaults: window all, time zone UTC. It returns the KPI, and a
+// *RequestError naming the parameter at fault.
 func (r *Request) Validate() (KPI, error) {
 	k, ok := Lookup(r.KPI)
 	if !ok {
@@ -68,6 +79,13 @@ func (r *Request) Validate() (KPI, error) {
 	}
 	if n := len(r.Bounds()) - 1; n > MaxWindows {
 		return k, &RequestError{"window", fmt.Sprintf("%d windows; at most %d", n, MaxWindows)}
+	}
+	if r.Compare != "" && r.Compare != ComparePrevious {
+		return k, &RequestError{"compare", `must be "previous"`}
+	}
+	if r.ConvertTo != "" && !hasRate(r.ConvertTo) {
+		return k, &RequestError{"convert_to", fmt.Sprintf("no rate for %q; rates exist for %s",
+			r.ConvertTo, strings.Join(rateCurrencies(), " "))}
 	}
 	for _, d := range r.GroupBy {
 		if !slices.Contains(k.Dimensions, d) {

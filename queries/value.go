@@ -6,18 +6,6 @@ import (
 	"strings"
 )
 
-// measures are the base sums one window and group yields; every KPI is a
-// function of them. Money is held as exact rationals so that sums and
-// ratios of decimal amounts never pass through float rounding.
-type measures struct {
-	impressions, clicks, conversions int64
-	spend, convValue                 *big.Rat
-	currencies                       int64
-
-	mrrStart, mrrEnd, churnedMRR, contractionMRR   *big.Rat
-	customersStart, customersEnd, churnedCustomers int64
-}
-
 // value is one KPI result. Value is nil where a ratio has a zero
 // denominator. Exact holds money as decimal text, rounded half away from
 // zero to the cent for display where the true value has more digits.
@@ -29,9 +17,22 @@ type value struct {
 
 func ratInt(n int64) *big.Rat { return new(big.Rat).SetInt64(n) }
 
-func count(n int64) value {
-	f := float64(n)
-	return value{Value: &f, Exact: fmt.Sprint(n)}
+// count is a whole number of events, customers or the like.
+func count(r *big.Rat) value {
+	f, _ := r.Float64()
+	return value{Value: &f, Exact: Decimal(r, 0)}
+}
+
+// quantity is a measured amount such as hours, exact to 6 decimals.
+func quantity(r *big.Rat) value {
+	f, _ := r.Float64()
+	return value{Value: &f, Exact: Decimal(r, 2)}
+}
+
+// plain is a value without exact text, such as an average rank.
+func plain(r *big.Rat) value {
+	f, _ := r.Float64()
+	return value{Value: &f}
 }
 
 func money(r *big.Rat) value {
@@ -65,7 +66,17 @@ func percent(num, den *big.Rat) value {
 	return v
 }
 
+// quotient is num / den, or nil when den is zero.
+func quotient(num, den *big.Rat) *big.Rat {
+	if den == nil || den.Sign() == 0 {
+		return nil
+	}
+	return new(big.Rat).Quo(orZero(num), den)
+}
+
 func add(a, b *big.Rat) *big.Rat { return new(big.Rat).Add(orZero(a), orZero(b)) }
+
+func minus(a, b *big.Rat) *big.Rat { return new(big.Rat).Sub(orZero(a), orZero(b)) }
 
 func mul(a *big.Rat, n int64) *big.Rat { return new(big.Rat).Mul(orZero(a), ratInt(n)) }
 

@@ -230,6 +230,7 @@ func (a *App) Handler() http.Handler {
 		q := a.guard(auth.RoleRead, queries.WithTenant, queries.NewHandler(a.Queries, a.log))
 		mux.Handle("/v1/kpis", q)
 		mux.Handle("/v1/kpis/", q)
+		mux.Handle("/v1/goals", q)
 	}
 	// The dashboard is static; it calls the API above with the user's key.
 	for _, path := range []string{"GET /{$}", "GET /app.js", "GET /style.css"} {

@@ -1,0 +1,196 @@
+package queries
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+)
+
+// MRR follows the definitions of SaaS finance (ChartMogul's):
+//
+//   - A subscription's state at an instant is its latest subscription event
+//     before it; its MRR is the amount, divided by 12 on yearly plans, while
+//     it is not canceled. A customer's MRR is the sum over their
+//     subscriptions. Trials (amount 0) carry no MRR; invoices and refunds
+//     never move MRR.
+//   - Movements of a window compare each customer's MRR at its start and at
+//     its end: new (0 before, never paid before the window), reactivation (0
+//     before, paid at some earlier time), expansion and contraction (paying
+//     at both ends, more or less), churned (paying at the start, 0 at the
+//     end). Net new MRR is their balance, which equals MRR at the end minus
+//     MRR at the start. A customer who joins and leaves within one window
+//     therefore moves nothing, and customer churn counts only customers who
+//     paid at the window's start.
+//   - With convert_to, every amount converts at one fixed rate (see
+//     RatesSource), so a rate move is never a movement.
+
+var srcBilling = &source{name: "billing", dims: []string{DimTenant}, run: runBilling}
+
+// billingCols are the measures of billingSQL's columns after the key and
+// the tenant, in order; its last column lists the currencies involved.
+var billingCols = []col{{m: mMRRStart}, {m: mMRREnd}, {m: mCustomersStart},
+	{m: mCustomersEnd}, {m: mChurnedCustomers}, {m: mChurnedMRR}, {m: mContractionMRR},
+	{m: mExpansionMRR}, {m: mNewMRR}, {m: mReactivationMRR}, {m: mNewCustomers},
+	{m: mReactivatedCustomers}}
+
+func runBilling(ctx context.Context, q *query) error {
+	tenant, factor := "", ""
+	if len(q.req.GroupBy) > 0 {
+		tenant = ", tenant"
+	}
+	if q.fx != nil {
+		factor = " * " + sqlFactor
+	}
+	sql := fmt.Sprintf(billingSQL, q.e.db, dimFilters(q.req), tenant, factor, latest)
+	res, err := q.e.wh.Query(ctx, sql, q.boundParams())
+	if err != nil {
+		return err
+	}
+	if err := q.collect(res, layout{byIndex: true, cols: billingCols}); err != nil {
+		return err
+	}
+	nd := len(q.req.GroupBy)
+	for _, r := range res.Rows {
+		g := q.acc.group(int(r[0].(int64)), r[1:1+nd])
+		if err := q.noteCurrencies(g, r[len(r)-1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// billingSQL computes, for every window [bounds[w-1], bounds[w]), each
+// customer's MRR at both ends (m0, m1) and whether they had paid before
+// the start (paid0), and from those the window's MRR, customers and
+// movements. Verbs: 1 db, 2 filters, 3 group by tenant, 4 conversion
+// factor, 5 the order of a subscription's events.
+const billingSQL = `WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds
+SELECT w - 1 AS wi%[3]s, sum(m0), sum(m1), countIf(m0 > 0), countIf(m1 > 0),
+	countIf(m0 > 0 AND m1 = 0), sumIf(m0, m0 > 0 AND m1 = 0),
+	sumIf(m0 - m1, m0 > 0 AND m1 > 0 AND m1 < m0), sumIf(m1 - m0, m0 > 0 AND m1 > m0),
+	sumIf(m1, m0 = 0 AND m1 > 0 AND NOT paid0), sumIf(m1, m0 = 0 AND m1 > 0 AND paid0),
+	countIf(m0 = 0 AND m1 > 0 AND NOT paid0), countIf(m0 = 0 AND m1 > 0 AND paid0),
+	groupUniqArrayArray(curs)
+FROM (
+	SELECT tenant, customer, w, sumIf(m, bi = w) AS m0, sumIf(m, bi = w + 1) AS m1,
+		maxIf(paid, bi = w) AS paid0, groupUniqArrayArray(curs) AS curs
+	FROM (
+		SELECT tenant, customer, bi, sumIf(monthly, active) AS m, max(paid) AS paid,
+			groupUniqArrayIf(cur, active AND monthly > 0) AS curs
+		FROM (
+			SELECT tenant, subscription, bi,
+				argMax(customer, %[5]s) AS customer,
+				argMax(type != 'subscription_canceled', %[5]s) AS active,
+				argMax(if(billing_interval = 'year', amount / 12, amount)%[4]s, %[5]s) AS monthly,
+				argMax(currency, %[5]s) AS cur,
+				max(type != 'subscription_canceled' AND amount > 0) AS paid
+			FROM %[1]s.events
+			ARRAY JOIN arrayEnumerate(bounds) AS bi
+			WHERE type IN ('subscription_started', 'subscription_changed', 'subscription_canceled')
+				AND occurred_at < bounds[bi]%[2]s
+			GROUP BY tenant, subscription, bi
+		)
+		GROUP BY tenant, customer, bi
+	)
+	ARRAY JOIN [bi - 1, bi] AS w
+	WHERE w >= 1 AND w < length(bounds)
+	GROUP BY tenant, customer, w
+)
+GROUP BY wi%[3]s
+ORDER BY wi%[3]s`
+
+var billingTypes = types("subscription_started", "subscription_changed",
+	"subscription_canceled")
+
+// billingKPI fills in what every KPI of the billing source shares.
+func billingKPI(k KPI) KPI {
+	if k.Category == "" {
+		k.Category = CategoryFinancial
+	}
+	k.EventTypes, k.sources = billingTypes, []*source{srcBilling}
+	return k
+}
+
+// arpa is MRR at the window's end per paying customer then.
+func arpa(m *measures) *big.Rat { return quotient(m.get(mMRREnd), m.get(mCustomersEnd)) }
+
+var billingKPIs = []KPI{
+	billingKPI(KPI{Name: "mrr", Description: "Monthly recurring revenue at the window's end.",
+		Formula: "sum of the monthly amount (yearly / 12) of subscriptions active at window end",
+		Unit:    UnitMoney, HigherIsBetter: true, compute: moneyOf(mMRREnd)}),
+	billingKPI(KPI{Name: "mrr_new", Description: "MRR of customers who started paying for " +
+		"the first time in the window.", Formula: "Σ MRR at end of customers with none at " +
+		"start who never paid before", Unit: UnitMoney, HigherIsBetter: true,
+		compute: moneyOf(mNewMRR)}),
+	billingKPI(KPI{Name: "mrr_expansion", Description: "MRR gained from customers who " +
+		"paid at the window's start and pay more at its end.",
+		Formula: "Σ (MRR at end − MRR at start) where both > 0 and end > start",
+		Unit:    UnitMoney, HigherIsBetter: true, compute: moneyOf(mExpansionMRR)}),
+	billingKPI(KPI{Name: "mrr_contraction", Description: "MRR lost from customers who " +
+		"pay less at the window's end but still pay.",
+		Formula: "Σ (MRR at start − MRR at end) where both > 0 and end < start",
+		Unit:    UnitMoney, compute: moneyOf(mContractionMRR)}),
+	billingKPI(KPI{Name: "mrr_churned", Description: "MRR of customers who paid at the " +
+		"window's start and nothing at its end (their last subscription canceled).",
+		Formula: "Σ MRR at start of customers with none at end", Unit: UnitMoney,
+		compute: moneyOf(mChurnedMRR)}),
+	billingKPI(KPI{Name: "mrr_reactivation", Description: "MRR of churned customers who " +
+		"pay again: nothing at the window's start, paid at some earlier time.",
+		Formula: "Σ MRR at end of customers with none at start who paid before",
+		Unit:    UnitMoney, HigherIsBetter: true, compute: moneyOf(mReactivationMRR)}),
+	billingKPI(KPI{Name: "net_new_mrr", Description: "Balance of the MRR movements.",
+		Formula: "new + expansion + reactivation − contraction − churned " +
+			"(= MRR at end − MRR at start)", Unit: UnitMoney, HigherIsBetter: true,
+		compute: func(m *measures) value { return money(minus(m.get(mMRREnd), m.get(mMRRStart))) }}),
+	billingKPI(KPI{Name: "new_customers", Category: CategoryClient,
+		Description: "Customers acquired: paying for the first time in the window.",
+		Formula:     "count of customers with MRR at end, none at start, who never paid before",
+		Unit:        UnitCount, HigherIsBetter: true, compute: countOf(mNewCustomers)}),
+	billingKPI(KPI{Name: "customer_churn_rate", Category: CategoryClient,
+		Description: "Share of the customers paying at the window's start who pay nothing " +
+			"at its end; customers who joined within the window are not counted.",
+		Formula: "churned customers / customers at start × 100", Unit: UnitPercent,
+		compute: percentOf(mChurnedCustomers, mCustomersStart)}),
+	billingKPI(KPI{Name: "gross_mrr_churn", Category: CategoryClient,
+		Description: "MRR lost in the window to cancellations and contractions.",
+		Formula:     "churned MRR + contraction MRR (rate_percent: ÷ MRR at start × 100)",
+		Unit:        UnitMoney, compute: func(m *measures) value {
+			return withRate(add(m.get(mChurnedMRR), m.get(mContractionMRR)), m.get(mMRRStart))
+		}}),
+	billingKPI(KPI{Name: "net_mrr_churn", Category: CategoryClient,
+		Description: "MRR lost net of what existing and returning customers added; " +
+			"negative when expansion outgrows churn.",
+		Formula: "churned + contraction − expansion − reactivation MRR " +
+			"(rate_percent: ÷ MRR at start × 100)", Unit: UnitMoney,
+		compute: func(m *measures) value {
+			lost := add(m.get(mChurnedMRR), m.get(mContractionMRR))
+			won := add(m.get(mExpansionMRR), m.get(mReactivationMRR))
+			return withRate(minus(lost, won), m.get(mMRRStart))
+		}}),
+	billingKPI(KPI{Name: "arpu", Description: "Average revenue per paying customer at the " +
+		"window's end (the same as arpa).", Formula: "MRR at end / customers at end",
+		Unit: UnitMoney, HigherIsBetter: true,
+		compute: func(m *measures) value { return moneyRatio(m.get(mMRREnd), m.get(mCustomersEnd)) }}),
+	billingKPI(KPI{Name: "arpa", Description: "Average revenue per account: MRR per paying " +
+		"customer at the window's end.", Formula: "MRR at end / customers at end",
+		Unit: UnitMoney, HigherIsBetter: true,
+		compute: func(m *measures) value { return moneyRatio(m.get(mMRREnd), m.get(mCustomersEnd)) }}),
+	billingKPI(KPI{Name: "clv_predictive", Category: CategoryClient,
+		Description: "Predicted lifetime value of a customer: ARPA over the customer churn " +
+			"rate of the window (ask with window=month for a monthly rate).",
+		Formula: "ARPA / (churned customers / customers at start)", Unit: UnitMoney,
+		HigherIsBetter: true, compute: func(m *measures) value {
+			a := arpa(m)
+			if a == nil {
+				return value{}
+			}
+			return moneyRatio(a, quotient(m.get(mChurnedCustomers), m.get(mCustomersStart)))
+		}}),
+}
+
+// withRate is an amount with its share of base as rate_percent.
+func withRate(amount, base *big.Rat) value {
+	v := money(amount)
+	v.Rate = percent(amount, base).Value
+	return v
+}

@@ -1,0 +1,118 @@
+package queries
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kpi-analytics/kpi/events"
+)
+
+var (
+	srcTime = &source{name: "time logged", dims: []string{DimTenant, DimPerson, DimTeam,
+		DimProject}, run: flow{types: []events.Type{events.TypeTimeLogged}, cols: []col{
+		{sql: "sum(hours)", m: mHours}, {sql: "sumIf(hours, billable = 1)", m: mBillableHours}}}.run}
+	srcSurvey = &source{name: "survey responses", dims: []string{DimTenant, DimTeam},
+		run: flow{types: []events.Type{events.TypeSurveyResponse}, cols: []col{
+			{sql: "count()", m: mResponses}, {sql: "countIf(score >= 9)", m: mPromoters},
+			{sql: "countIf(score <= 6)", m: mDetractors}, {sql: "sum(score)", m: mScoreSum}}}.run}
+	srcProjects = &source{name: "projects", dims: []string{DimTenant, DimProject},
+		run: runProjects}
+)
+
+// runProjects compares, for each project completed in the window (its
+// latest project_completed event), the latest estimate with the actuals.
+// Projects without an estimate are left out: they have no variance. Costs
+// are in the completion's currency, or the estimate's when the completion
+// has no amount; both should be in the same currency.
+func runProjects(ctx context.Context, q *query) error {
+	sql := fmt.Sprintf(`SELECT %[1]s AS ws%[2]s, if(c.cur != '', c.cur, e.cur) AS currency,
+	count(), sum(e.h), sum(c.h), sum(e.amt), sum(c.amt)
+FROM (
+	SELECT tenant, project, max(occurred_at) AS done, argMax(hours, %[5]s) AS h,
+		argMax(amount, %[5]s) AS amt, argMax(currency, %[5]s) AS cur
+	FROM %[3]s.events WHERE type = 'project_completed'%[4]s
+	GROUP BY tenant, project
+) AS c
+INNER JOIN (
+	SELECT tenant, project, argMax(hours, %[5]s) AS h, argMax(amount, %[5]s) AS amt,
+		argMax(currency, %[5]s) AS cur
+	FROM %[3]s.events WHERE type = 'project_estimate'%[4]s
+	GROUP BY tenant, project
+) AS e ON c.tenant = e.tenant AND c.project = e.project
+WHERE c.done >= {from:DateTime64(3, 'UTC')} AND c.done < {to:DateTime64(3, 'UTC')}
+GROUP BY ws%[2]s, currency`, windowExpr(q.req, "c.done"),
+		prefixed(qualified("c", q.req.GroupBy)), q.e.db, dimFilters(q.req), latest)
+	res, err := q.e.wh.Query(ctx, sql, q.params())
+	if err != nil {
+		return err
+	}
+	return q.collect(res, layout{currency: true, cols: []col{{m: mProjects},
+		{m: mEstimatedHours}, {m: mActualHours}, {m: mEstimatedCost, money: true},
+		{m: mActualCost, money: true}}})
+}
+
+// variance is (actual − estimate) / estimate × 100.
+func variance(actual, estimate measure) func(*measures) value {
+	return func(m *measures) value {
+		return percent(minus(m.get(actual), m.get(estimate)), m.get(estimate))
+	}
+}
+
+var projectTypes = types("project_estimate", "project_completed")
+
+// projectKPI fills in what every KPI of the projects source shares.
+func projectKPI(k KPI) KPI {
+	k.Category, k.EventTypes, k.sources = CategoryPeople, projectTypes, []*source{srcProjects}
+	return k
+}
+
+var peopleKPIs = []KPI{
+	projectKPI(KPI{Name: "project_hours_estimated", Description: "Estimated hours of the " +
+		"projects completed in the window (latest estimate per project).",
+		Formula: "Σ hours of the latest project_estimate", Unit: UnitHours,
+		compute: hoursOf(mEstimatedHours)}),
+	projectKPI(KPI{Name: "project_hours_actual", Description: "Hours the projects " +
+		"completed in the window took.", Formula: "Σ hours of the latest project_completed",
+		Unit: UnitHours, compute: hoursOf(mActualHours)}),
+	projectKPI(KPI{Name: "project_hours_variance", Description: "Duration overrun of the " +
+		"projects completed in the window, per project with group_by=project.",
+		Formula: "(actual − estimated hours) / estimated hours × 100", Unit: UnitPercent,
+		compute: variance(mActualHours, mEstimatedHours)}),
+	projectKPI(KPI{Name: "project_cost_estimated", Description: "Estimated cost of the " +
+		"projects completed in the window.", Formula: "Σ amount of the latest project_estimate",
+		Unit: UnitMoney, compute: moneyOf(mEstimatedCost)}),
+	projectKPI(KPI{Name: "project_cost_actual", Description: "Actual cost of the projects " +
+		"completed in the window.", Formula: "Σ amount of the latest project_completed",
+		Unit: UnitMoney, compute: moneyOf(mActualCost)}),
+	projectKPI(KPI{Name: "project_cost_variance", Description: "Cost overrun of the " +
+		"projects completed in the window.",
+		Formula: "(actual − estimated cost) / estimated cost × 100", Unit: UnitPercent,
+		money: true, compute: variance(mActualCost, mEstimatedCost)}),
+	{Name: "hours_logged", Category: CategoryPeople, Description: "Hours worked, as logged.",
+		Formula: "sum(hours) of time_logged", Unit: UnitHours, HigherIsBetter: true,
+		EventTypes: types("time_logged"), sources: []*source{srcTime}, compute: hoursOf(mHours)},
+	{Name: "billable_hours", Category: CategoryPeople, Description: "Hours logged as billable.",
+		Formula: "sum(hours) of time_logged with billable", Unit: UnitHours, HigherIsBetter: true,
+		EventTypes: types("time_logged"), sources: []*source{srcTime},
+		compute: hoursOf(mBillableHours)},
+	{Name: "utilisation_rate", Category: CategoryPeople, Description: "Share of hours " +
+		"worked that are billable, per person or team with group_by.",
+		Formula: "billable hours / hours logged × 100", Unit: UnitPercent, HigherIsBetter: true,
+		EventTypes: types("time_logged"), sources: []*source{srcTime},
+		compute: percentOf(mBillableHours, mHours)},
+	{Name: "enps", Category: CategoryPeople, Description: "Employee net promoter score: " +
+		"promoters answer 9 or 10, detractors 0 to 6.",
+		Formula: "(promoters − detractors) / responses × 100", Unit: UnitScore,
+		HigherIsBetter: true, EventTypes: types("survey_response"), sources: []*source{srcSurvey},
+		compute: func(m *measures) value {
+			return percent(minus(m.get(mPromoters), m.get(mDetractors)), m.get(mResponses))
+		}},
+	{Name: "satisfaction_score", Category: CategoryPeople, Description: "Average survey " +
+		"score, 0 to 10.", Formula: "sum(score) / responses", Unit: UnitScore,
+		HigherIsBetter: true, EventTypes: types("survey_response"), sources: []*source{srcSurvey},
+		compute: func(m *measures) value { return ratio(m.get(mScoreSum), m.get(mResponses)) }},
+	{Name: "survey_responses", Category: CategoryPeople, Description: "Survey responses.",
+		Formula: "count of survey_response", Unit: UnitCount, HigherIsBetter: true,
+		EventTypes: types("survey_response"), sources: []*source{srcSurvey},
+		compute: countOf(mResponses)},
+}
