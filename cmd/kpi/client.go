@@ -118,6 +118,9 @@ func runQuery(ctx context.Context, args []string) error {
 	window := fs.String("window", "all", "minute, hour, day, week, month or all")
 	groupBy := fs.String("group-by", "", "comma-separated dimensions")
 	tz := fs.String("tz", "", "time zone of window boundaries (default UTC)")
+	compare := fs.String("compare", "", "previous: add the previous period of the same length "+
+		"and the change")
+	convertTo := fs.String("convert-to", "", "ISO 4217 currency to convert amounts into")
 	var filters multiFlag
 	fs.Var(&filters, "filter", "dimension=value, repeatable")
 	asCSV := fs.Bool("csv", false, "print CSV instead of a table")
@@ -146,8 +149,10 @@ func runQuery(ctx context.Context, args []string) error {
 	if *groupBy != "" {
 		q.Set("group_by", *groupBy)
 	}
-	if *tz != "" {
-		q.Set("tz", *tz)
+	for k, v := range map[string]string{"tz": *tz, "compare": *compare, "convert_to": *convertTo} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
@@ -158,14 +163,14 @@ func runQuery(ctx context.Context, args []string) error {
 	}
 	if *asCSV {
 		q.Set("format", "csv")
-		return getTo(ctx, base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), key, os.Stdout)
+		return getTo(ctx, base+"/v1/kpis/"+url.PathEscape(name)+"?"+q.Encode(), key, stdout)
 	}
 	var ans answer
 	u := base + "/v1/kpis/" + url.PathEscape(name) + "?" + q.Encode()
 	if err := getJSON(ctx, u, key, &ans); err != nil {
 		return err
 	}
-	return printAnswer(os.Stdout, ans)
+	return printAnswer(stdout, ans)
 }
 
 type multiFlag []string
@@ -184,38 +189,98 @@ type answer struct {
 		WindowEnd   time.Time         `json:"window_end"`
 		Group       map[string]string `json:"group"`
 		Currency    string            `json:"currency"`
-		Value       *float64          `json:"value"`
-		Exact       string            `json:"exact"`
-		Rate        *float64          `json:"rate_percent"`
+		answerValue
+		Goal *struct {
+			Target   string   `json:"target"`
+			Progress *float64 `json:"progress_percent"`
+			Status   string   `json:"status"`
+		} `json:"goal"`
+		Previous *struct {
+			answerValue
+			Change        *float64 `json:"change"`
+			ChangeExact   string   `json:"change_exact"`
+			ChangePercent *float64 `json:"change_percent"`
+		} `json:"previous"`
 	} `json:"rows"`
 }
 
+// answerValue is a value as the API writes it: a number, exact decimal text
+// for money and hours, and a rate beside some counts.
+type answerValue struct {
+	Value *float64 `json:"value"`
+	Exact string   `json:"exact"`
+	Rate  *float64 `json:"rate_percent"`
+}
+
+// printAnswer prints the rows as a table; goal and previous-period columns
+// follow when any row has them.
 func printAnswer(w io.Writer, ans answer) error {
+	var goals, prev bool
+	for _, r := range ans.Rows {
+		goals = goals || r.Goal != nil
+		prev = prev || r.Previous != nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := append([]string{"window_start", "window_end"}, ans.GroupBy...)
 	head = append(head, ans.KPI.Name+" ("+ans.KPI.Unit+")")
+	if goals {
+		head = append(head, "target", "progress", "status")
+	}
+	if prev {
+		head = append(head, "previous", "change", "change %")
+	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range ans.Rows {
 		rec := []string{r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339)}
 		for _, d := range ans.GroupBy {
 			rec = append(rec, r.Group[d])
 		}
-		rec = append(rec, formatValue(r.Value, r.Exact, r.Currency, r.Rate))
+		rec = append(rec, formatValue(r.answerValue, r.Currency))
+		if goals {
+			if g := r.Goal; g != nil {
+				rec = append(rec, g.Target, percentText(g.Progress), or(g.Status, "-"))
+			} else {
+				rec = append(rec, "-", "-", "-")
+			}
+		}
+		if prev {
+			if p := r.Previous; p != nil {
+				change := formatValue(answerValue{Value: p.Change, Exact: p.ChangeExact}, "")
+				rec = append(rec, formatValue(p.answerValue, r.Currency), change,
+					percentText(p.ChangePercent))
+			} else {
+				rec = append(rec, "-", "-", "-")
+			}
+		}
 		fmt.Fprintln(tw, strings.Join(rec, "\t")+"\t")
 	}
 	return tw.Flush()
 }
 
-func formatValue(v *float64, exact, currency string, rate *float64) string {
+func formatValue(v answerValue, currency string) string {
 	s := "null"
 	switch {
-	case exact != "":
-		s = strings.TrimSpace(exact + " " + currency)
-	case v != nil:
-		s = strconv.FormatFloat(*v, 'f', 4, 64)
+	case v.Exact != "":
+		s = strings.TrimSpace(v.Exact + " " + currency)
+	case v.Value != nil:
+		s = strconv.FormatFloat(*v.Value, 'f', 4, 64)
 	}
-	if rate != nil {
-		s += fmt.Sprintf(" (%.2f %%)", *rate)
+	if v.Rate != nil {
+		s += fmt.Sprintf(" (%.2f %%)", *v.Rate)
+	}
+	return s
+}
+
+func percentText(p *float64) string {
+	if p == nil {
+		return "null"
+	}
+	return fmt.Sprintf("%.2f %%", *p)
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
 	}
 	return s
 }
@@ -227,7 +292,7 @@ func printCatalogue(ctx context.Context, base, key string) error {
 	if err := getJSON(ctx, base+"/v1/kpis", key, &cat); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KPI\tUNIT\tFORMULA")
 	for _, k := range cat.KPIs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, k.Unit, k.Formula)

@@ -5,11 +5,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 )
+
+// stdout is where commands print their results; tests capture it.
+var stdout io.Writer = os.Stdout
 
 type command struct {
 	name, summary string
@@ -20,6 +24,7 @@ var commands = []command{
 	{"serve", "run ingest, projections and the query API", runServe},
 	{"import", "send an NDJSON file of events to the ingest API", runImport},
 	{"query", "print a KPI as a table", runQuery},
+	{"goals", "set and list KPI targets per tenant and period", runGoals},
 	{"keys", "create, list and revoke API keys", runKeys},
 	{"replay", "rebuild the projections from the event stream", runReplay},
 	{"bench", "measure ingest and projection throughput against raw NATS and ClickHouse", runBench},

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"text/tabwriter"
+	"time"
+)
+
+var goalsCommands = []command{
+	{"set", "set the target of a KPI for a tenant and period (replaces an earlier one)", goalsSet},
+	{"list", "list goals, filtered by KPI, tenant or period", goalsList},
+}
+
+func runGoals(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		for _, c := range goalsCommands {
+			if c.name == args[0] {
+				return c.run(ctx, args[1:])
+			}
+		}
+	}
+	fmt.Fprintln(os.Stderr, "usage: kpi goals <command> [flags]\n\ncommands:")
+	for _, c := range goalsCommands {
+		fmt.Fprintf(os.Stderr, "  %-6s %s\n", c.name, c.summary)
+	}
+	return errors.New("unknown or missing goals command")
+}
+
+// goal mirrors queries.Goal as a client sees it.
+type goal struct {
+	KPI    string    `json:"kpi"`
+	Tenant string    `json:"tenant"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Target string    `json:"target"`
+	SetAt  time.Time `json:"set_at"`
+}
+
+func goalsSet(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("goals set", flag.ExitOnError)
+	var af apiFlags
+	af.register(fs)
+	kpi := fs.String("kpi", "", "KPI name (see kpi query list)")
+	tenant := fs.String("tenant", "", "tenant the goal is for (empty: the agency as a whole)")
+	from := fs.String("from", "", "start of the period (RFC 3339 or YYYY-MM-DD), inclusive")
+	to := fs.String("to", "", "end of the period, exclusive")
+	tz := fs.String("tz", "", "time zone of YYYY-MM-DD dates (default UTC)")
+	target := fs.String("target", "", "target value, a decimal in the KPI's unit")
+	_ = fs.Parse(args)
+	body := map[string]string{"kpi": *kpi, "tenant": *tenant, "from": *from, "to": *to,
+		"tz": *tz, "target": *target}
+	var g goal
+	if err := af.call(ctx, "PUT", "/v1/goals", body, &g); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "goal set: %s for %q from %s to %s: %s\n", g.KPI, g.Tenant,
+		g.From.Format(time.RFC3339), g.To.Format(time.RFC3339), g.Target)
+	return nil
+}
+
+func goalsList(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("goals list", flag.ExitOnError)
+	var af apiFlags
+	af.register(fs)
+	q := url.Values{}
+	for _, name := range []string{"kpi", "tenant", "from", "to", "tz"} {
+		fs.Func(name, "only goals with this "+name+" (from/to: overlapping the period)",
+			func(v string) error { q.Set(name, v); return nil })
+	}
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	_ = fs.Parse(args)
+	var ans struct {
+		Goals []goal `json:"goals"`
+	}
+	if err := af.call(ctx, "GET", "/v1/goals?"+q.Encode(), nil, &ans); err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ans.Goals)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KPI\tTENANT\tFROM\tTO\tTARGET\tSET AT")
+	for _, g := range ans.Goals {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", g.KPI, g.Tenant,
+			g.From.Format(time.RFC3339), g.To.Format(time.RFC3339), g.Target,
+			g.SetAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
