@@ -60,12 +60,12 @@ func TestGoalsOnRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set("mrr", "saas", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "300")   // 240: behind
-	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "100")   // first target
-	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "230")   // replaces it
-	set("mrr", "saas", "2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z", "200")   // 235: ahead
-	set("mrr", "other", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "1")    // other tenant
-	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-02-15T00:00:00Z", "1")     // other period
+	set("mrr", "saas", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z", "300") // 240: behind
+	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "100") // first target
+	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "230") // replaces it
+	set("mrr", "saas", "2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z", "200") // 235: ahead
+	set("mrr", "other", "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "1")  // other tenant
+	set("mrr", "saas", "2024-02-01T00:00:00Z", "2024-02-15T00:00:00Z", "1")   // other period
 	set("customer_churn_rate", AllTenants, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "50")
 	req := Request{KPI: "mrr", From: at("2024-01-01T00:00:00Z"), To: at("2024-04-01T00:00:00Z"),
 		Window: WindowMonth, Filters: map[string]string{DimTenant: "saas"}}

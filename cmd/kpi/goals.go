@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"text/tabwriter"
 	"time"
 )
@@ -18,18 +16,7 @@ var goalsCommands = []command{
 }
 
 func runGoals(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		for _, c := range goalsCommands {
-			if c.name == args[0] {
-				return c.run(ctx, args[1:])
-			}
-		}
-	}
-	fmt.Fprintln(os.Stderr, "usage: kpi goals <command> [flags]\n\ncommands:")
-	for _, c := range goalsCommands {
-		fmt.Fprintf(os.Stderr, "  %-6s %s\n", c.name, c.summary)
-	}
-	return errors.New("unknown or missing goals command")
+	return dispatch(ctx, "goals", goalsCommands, args)
 }
 
 // goal mirrors queries.Goal as a client sees it.

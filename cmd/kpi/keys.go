@@ -118,18 +118,23 @@ var keysCommands = []command{
 }
 
 func runKeys(ctx context.Context, args []string) error {
+	return dispatch(ctx, "keys", keysCommands, args)
+}
+
+// dispatch runs the subcommand of group named by args[0].
+func dispatch(ctx context.Context, group string, cmds []command, args []string) error {
 	if len(args) > 0 {
-		for _, c := range keysCommands {
+		for _, c := range cmds {
 			if c.name == args[0] {
 				return c.run(ctx, args[1:])
 			}
 		}
 	}
-	fmt.Fprintln(os.Stderr, "usage: kpi keys <command> [flags]\n\ncommands:")
-	for _, c := range keysCommands {
+	fmt.Fprintf(os.Stderr, "usage: kpi %s <command> [flags]\n\ncommands:\n", group)
+	for _, c := range cmds {
 		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
 	}
-	return errors.New("unknown or missing keys command")
+	return fmt.Errorf("unknown or missing %s command", group)
 }
 
 func keysCreate(ctx context.Context, args []string) error {
