@@ -114,6 +114,7 @@ func TestFacebookAds(t *testing.T) {
 		t.Errorf("first import: %d duplicates, want 0", dups)
 	}
 	checkFacebook(t, h)
+	checkFacebookGoals(t, h)
 	logKPIs(t, h, facebookRange, "impressions", "clicks", "ctr", "spend", "cpc", "cpm",
 		"conversions", "conversion_rate", "conversion_value", "roas")
 
@@ -216,6 +217,7 @@ func TestTelcoSubscriptions(t *testing.T) {
 		t.Errorf("customer_churn_rate = %v %%, want 1869 / 7032 = %v %%", churn, want)
 	}
 	checkTelcoMRRChurn(t, h)
+	checkTelcoGoals(t, h)
 	logKPIs(t, h, telcoMonths, "mrr", "arpu", "customer_churn_rate", "gross_mrr_churn")
 }
 
@@ -269,4 +271,136 @@ func checkTelcoMRRChurn(t *testing.T, h *apptest.Harness) {
 	if got, want := *ans.Rows[0].Rate, 139130.85/455661*100; math.Abs(got-want) > 1e-9 {
 		t.Errorf("gross_mrr_churn rate = %v %%, want 139130.85 / 455661 = %v %%", got, want)
 	}
+}
+
+// goalRow is one KPI of the README's table: its value over a period, the
+// goal set for it, and the change from the previous period.
+type goalRow struct {
+	Value    string
+	Target   string
+	Progress string
+	Status   string
+	Previous string
+	Change   string
+}
+
+// withGoal sets target as the goal of KPI name for tenant over [from, to),
+// then reads the KPI over that period with compare=previous.
+func withGoal(t *testing.T, h *apptest.Harness, name, tenant, from, to, target string) goalRow {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"kpi": name, "tenant": tenant, "from": from,
+		"to": to, "target": target})
+	req, _ := http.NewRequest(http.MethodPut, h.Base+"/v1/goals", bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT goal %s: %s", name, resp.Status)
+	}
+	resp, err = http.Get(h.Base + "/v1/kpis/" + name + "?tenant=" + tenant + "&from=" + from +
+		"&to=" + to + "&compare=previous")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type val struct {
+		Value *float64 `json:"value"`
+		Exact string   `json:"exact"`
+	}
+	var ans struct {
+		Rows []struct {
+			val
+			Goal *struct {
+				Target   string   `json:"target"`
+				Progress *float64 `json:"progress_percent"`
+				Status   string   `json:"status"`
+			} `json:"goal"`
+			Previous *struct {
+				val
+				ChangePercent *float64 `json:"change_percent"`
+			} `json:"previous"`
+		} `json:"rows"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		t.Fatalf("%s: %s: %v", name, resp.Status, err)
+	}
+	if len(ans.Rows) != 1 || ans.Rows[0].Goal == nil || ans.Rows[0].Previous == nil {
+		t.Fatalf("%s: rows %+v, want one with goal and previous", name, ans.Rows)
+	}
+	text := func(v val) string {
+		switch {
+		case v.Exact != "":
+			return v.Exact
+		case v.Value != nil:
+			return fixed(*v.Value, 4)
+		}
+		return "null"
+	}
+	pct := func(p *float64) string {
+		if p == nil {
+			return "null"
+		}
+		return fixed(*p, 1)
+	}
+	r := ans.Rows[0]
+	g := goalRow{Value: text(r.val), Target: r.Goal.Target, Progress: pct(r.Goal.Progress),
+		Status: r.Goal.Status, Previous: text(r.Previous.val), Change: pct(r.Previous.ChangePercent)}
+	t.Logf("| %s | %s | %s | %s %% | %s | %s | %s %% |", name, g.Value, g.Target, g.Progress,
+		g.Status, g.Previous, g.Change)
+	return g
+}
+
+// checkGoals compares the README's table rows with what the API said.
+func checkGoals(t *testing.T, got, want map[string]goalRow) {
+	t.Helper()
+	for name, w := range want {
+		if g := got[name]; g != w {
+			t.Errorf("%s: got %+v, want %+v", name, g, w)
+		}
+	}
+}
+
+// checkFacebookGoals: the last full week of the data (21 to 28 August
+// 2023) against the week before, with goals an agency might have set.
+func checkFacebookGoals(t *testing.T, h *apptest.Harness) {
+	t.Helper()
+	const from, to = "2023-08-21", "2023-08-28"
+	got := map[string]goalRow{}
+	for _, g := range []struct{ name, target string }{{"impressions", "50000000"},
+		{"clicks", "9000"}, {"ctr", "0.018"}, {"spend", "15000"}, {"cpc", "1.50"},
+		{"cpm", "0.30"}, {"conversions", "700"}, {"conversion_rate", "8"}} {
+		got[g.name] = withGoal(t, h, g.name, "facebook-demo", from, to, g.target)
+	}
+	checkGoals(t, got, map[string]goalRow{
+		"impressions":     {"46625578", "50000000.00", "93.3", "behind", "51518569", "-9.5"},
+		"clicks":          {"8429", "9000.00", "93.7", "behind", "9228", "-8.7"},
+		"ctr":             {"0.0181", "0.018", "100.4", "on_track", "0.0179", "0.9"},
+		"spend":           {"12879.85", "15000.00", "85.9", "ahead", "14335.22", "-10.2"},
+		"cpc":             {"1.52804", "1.50", "101.9", "on_track", "1.553448", "-1.6"},
+		"cpm":             {"0.27624", "0.30", "92.1", "ahead", "0.278253", "-0.7"},
+		"conversions":     {"700", "700.00", "100.0", "on_track", "808", "-13.4"},
+		"conversion_rate": {"8.3047", "8.00", "103.8", "on_track", "8.7560", "-5.2"},
+	})
+}
+
+// checkTelcoGoals: December 2024 against November, with goals.
+func checkTelcoGoals(t *testing.T, h *apptest.Harness) {
+	t.Helper()
+	const from, to = "2024-12-01", "2025-01-01"
+	got := map[string]goalRow{}
+	for _, g := range []struct{ name, target string }{{"mrr", "450000"}, {"net_new_mrr", "0"},
+		{"mrr_churned", "50000"}, {"customer_churn_rate", "5"}, {"arpa", "64"},
+		{"clv_predictive", "1000"}} {
+		got[g.name] = withGoal(t, h, g.name, "telco-demo", from, to, g.target)
+	}
+	checkGoals(t, got, map[string]goalRow{
+		"mrr":                 {"316985.75", "450000.00", "70.4", "behind", "455661.00", "-30.4"},
+		"net_new_mrr":         {"-138675.25", "0.00", "null", "behind", "30947.80", "-548.1"},
+		"mrr_churned":         {"139130.85", "50000.00", "278.3", "behind", "0.00", "null"},
+		"customer_churn_rate": {"26.5785", "5.00", "531.6", "behind", "0.0000", "null"},
+		"arpa":                {"61.265124", "64.00", "95.7", "on_track", "64.798208", "-5.5"},
+		"clv_predictive":      {"230.50634", "1000.00", "23.1", "behind", "null", "null"},
+	})
 }
