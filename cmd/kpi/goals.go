@@ -34,7 +34,7 @@ func goalsSet(ctx context.Context, args []string) error {
 	var af apiFlags
 	af.register(fs)
 	kpi := fs.String("kpi", "", "KPI name (see kpi query list)")
-	tenant := fs.String("tenant", "", "tenant the goal is for (empty: the agency as a whole)")
+	tenant := fs.String("tenant", "", "tenant the goal is for (\"*\": the agency as a whole)")
 	from := fs.String("from", "", "start of the period (RFC 3339 or YYYY-MM-DD), inclusive")
 	to := fs.String("to", "", "end of the period, exclusive")
 	tz := fs.String("tz", "", "time zone of YYYY-MM-DD dates (default UTC)")
