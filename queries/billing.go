@@ -26,12 +26,11 @@ import (
 
 var srcBilling = &source{name: "billing", dims: []string{DimTenant}, run: runBilling}
 
-// billingCols are the measures of billingSQL's columns after the key and
-// the tenant, in order; its last column lists the currencies involved.
-var billingCols = []col{{m: mMRRStart}, {m: mMRREnd}, {m: mCustomersStart},
-	{m: mCustomersEnd}, {m: mChurnedCustomers}, {m: mChurnedMRR}, {m: mContractionMRR},
-	{m: mExpansionMRR}, {m: mNewMRR}, {m: mReactivationMRR}, {m: mNewCustomers},
-	{m: mReactivatedCustomers}}
+// moveCols are the movement measures of billingSQL's columns after the
+// point, the tenant and the two deltas, in order; its last column lists the
+// currencies involved.
+var moveCols = []measure{mChurnedCustomers, mChurnedMRR, mContractionMRR, mExpansionMRR,
+	mNewMRR, mReactivationMRR, mNewCustomers, mReactivatedCustomers}
 
 func runBilling(ctx context.Context, q *query) error {
 	tenant, factor := "", ""
@@ -46,58 +45,140 @@ func runBilling(ctx context.Context, q *query) error {
 	if err != nil {
 		return err
 	}
-	if err := q.collect(res, layout{byIndex: true, cols: billingCols}); err != nil {
-		return err
-	}
+	return q.billingRows(res.Rows)
+}
+
+// billingSeries is one group's rows of billingSQL by point.
+type billingSeries struct {
+	dims []any
+	rows map[int][]any
+}
+
+// billingRows turns billingSQL's sparse rows, one per point at which some
+// customer's MRR may change, into every window's MRR and customers at both
+// ends (running sums of the deltas) and its movements.
+func (q *query) billingRows(rows [][]any) error {
 	nd := len(q.req.GroupBy)
-	for _, r := range res.Rows {
-		g := q.acc.group(int(r[0].(int64)), r[1:1+nd])
-		if err := q.noteCurrencies(g, r[len(r)-1]); err != nil {
-			return err
+	series := map[string]*billingSeries{}
+	var order []string
+	for _, r := range rows {
+		k := fmt.Sprint(r[1 : 1+nd])
+		s, ok := series[k]
+		if !ok {
+			s = &billingSeries{dims: r[1 : 1+nd], rows: map[int][]any{}}
+			series[k] = s
+			order = append(order, k)
+		}
+		s.rows[int(r[0].(int64))] = r[1+nd:]
+	}
+	windows := len(q.bounds) - 1
+	for _, k := range order {
+		s := series[k]
+		mrr, customers := new(big.Rat), new(big.Rat)
+		started := false
+		var curs []any
+		for p := 0; p <= windows; p++ {
+			startMRR, startCustomers := new(big.Rat).Set(mrr), new(big.Rat).Set(customers)
+			r, ok := s.rows[p]
+			if ok {
+				started = true
+				d, err := ratOf(r[0])
+				if err != nil {
+					return err
+				}
+				mrr.Add(mrr, d)
+				if d, err = ratOf(r[1]); err != nil {
+					return err
+				}
+				customers.Add(customers, d)
+				list, _ := r[len(r)-1].([]any)
+				curs = append(curs, list...)
+			}
+			if p == 0 || !started {
+				continue
+			}
+			g := q.acc.group(p-1, s.dims)
+			g.m.add(mMRRStart, startMRR)
+			g.m.add(mMRREnd, mrr)
+			g.m.add(mCustomersStart, startCustomers)
+			g.m.add(mCustomersEnd, customers)
+			if ok {
+				for i, m := range moveCols {
+					v, err := ratOf(r[2+i])
+					if err != nil {
+						return err
+					}
+					g.m.add(m, v)
+				}
+			}
+			if err := q.noteCurrencies(g, curs); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// billingSQL computes, for every window [bounds[w-1], bounds[w]), each
-// customer's MRR at both ends (m0, m1) and whether they had paid before
-// the start (paid0), and from those the window's MRR, customers and
-// movements. Verbs: 1 db, 2 filters, 3 group by tenant, 4 conversion
-// factor, 5 the order of a subscription's events.
+// billingSQL finds, for each customer, the points at which their MRR may
+// change, and their MRR there. Point 0 is the first bound (the state after
+// every earlier event), point p ≥ 1 the end of window p (1-based): only a
+// window in which one of the customer's subscriptions has an event can
+// change their MRR, so the work grows with the events, not with customers
+// times windows. Per point it returns the change of the total MRR and of
+// the paying customers (running sums give every window's ends), and the
+// window's movements from each customer's MRR before (m0) and after (m1)
+// and whether they had paid before (paid0).
+//
+// A subscription belongs to the customer of its first event. Verbs: 1 db,
+// 2 filters, 3 group by tenant, 4 conversion factor, 5 the order of a
+// subscription's events.
 const billingSQL = `WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds
-SELECT w - 1 AS wi%[3]s, sum(m0), sum(m1), countIf(m0 > 0), countIf(m1 > 0),
+SELECT p%[3]s, sum(m1 - m0), sum(toInt64(m1 > 0) - toInt64(m0 > 0)),
 	countIf(m0 > 0 AND m1 = 0), sumIf(m0, m0 > 0 AND m1 = 0),
 	sumIf(m0 - m1, m0 > 0 AND m1 > 0 AND m1 < m0), sumIf(m1 - m0, m0 > 0 AND m1 > m0),
 	sumIf(m1, m0 = 0 AND m1 > 0 AND NOT paid0), sumIf(m1, m0 = 0 AND m1 > 0 AND paid0),
 	countIf(m0 = 0 AND m1 > 0 AND NOT paid0), countIf(m0 = 0 AND m1 > 0 AND paid0),
 	groupUniqArrayArray(curs)
 FROM (
-	SELECT tenant, customer, w, sumIf(m, bi = w) AS m0, sumIf(m, bi = w + 1) AS m1,
-		maxIf(paid, bi = w) AS paid0, groupUniqArrayArray(curs) AS curs
+	SELECT tenant, customer, pt.1 AS p, pt.2 AS m1, pt.3 AS m0, pt.4 AS paid0, curs
 	FROM (
-		SELECT tenant, customer, bi, sumIf(monthly, active) AS m, max(paid) AS paid,
-			groupUniqArrayIf(cur, active AND monthly > 0) AS curs
+		SELECT tenant, customer, arraySort(groupArray((p, dm, paid))) AS pts,
+			arrayCumSum(arrayMap(x -> x.2, pts)) AS ms,
+			arrayCumSum(arrayMap(x -> x.3, pts)) AS paids,
+			groupUniqArrayArray(curs) AS curs
 		FROM (
-			SELECT tenant, subscription, bi,
-				argMax(customer, %[5]s) AS customer,
-				argMax(type != 'subscription_canceled', %[5]s) AS active,
-				argMax(if(billing_interval = 'year', amount / 12, amount)%[4]s, %[5]s) AS monthly,
-				argMax(currency, %[5]s) AS cur,
-				max(type != 'subscription_canceled' AND amount > 0) AS paid
-			FROM %[1]s.events
-			ARRAY JOIN arrayEnumerate(bounds) AS bi
-			WHERE type IN ('subscription_started', 'subscription_changed', 'subscription_canceled')
-				AND occurred_at < bounds[bi]%[2]s
-			GROUP BY tenant, subscription, bi
+			SELECT tenant, customer, p, sum(dm) AS dm, toUInt64(max(paid)) AS paid,
+				groupUniqArrayArray(curs) AS curs
+			FROM (
+				SELECT tenant, subscription, p,
+					first_value(cust) OVER (PARTITION BY tenant, subscription ORDER BY p) AS customer,
+					m - lagInFrame(m) OVER (PARTITION BY tenant, subscription ORDER BY p
+						ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dm,
+					paid, curs
+				FROM (
+					SELECT tenant, subscription,
+						arrayCount(b -> b <= occurred_at, bounds) AS p,
+						argMax(customer, %[5]s) AS cust,
+						argMax(if(type = 'subscription_canceled', 0,
+							if(billing_interval = 'year', amount / 12, amount)%[4]s), %[5]s) AS m,
+						max(type != 'subscription_canceled' AND amount > 0) AS paid,
+						if(m > 0, [argMax(currency, %[5]s)], []) AS curs
+					FROM %[1]s.events
+					WHERE type IN ('subscription_started', 'subscription_changed',
+							'subscription_canceled')
+						AND occurred_at < bounds[-1]%[2]s
+					GROUP BY tenant, subscription, p
+				)
+			)
+			GROUP BY tenant, customer, p
 		)
-		GROUP BY tenant, customer, bi
+		GROUP BY tenant, customer
 	)
-	ARRAY JOIN [bi - 1, bi] AS w
-	WHERE w >= 1 AND w < length(bounds)
-	GROUP BY tenant, customer, w
+	ARRAY JOIN arrayZip(arrayMap(x -> x.1, pts), ms, arrayPushFront(arrayPopBack(ms), 0),
+		arrayPushFront(arrayPopBack(arrayMap(c -> c > 0, paids)), 0)) AS pt
 )
-GROUP BY wi%[3]s
-ORDER BY wi%[3]s`
+GROUP BY p%[3]s
+ORDER BY p%[3]s`
 
 var billingTypes = types("subscription_started", "subscription_changed",
 	"subscription_canceled")
