@@ -68,8 +68,9 @@ func calendarDays(a, b time.Time) int {
 	return int(db.Sub(da).Hours() / 24)
 }
 
-// comparePrevious computes the previous period and attaches it to the
-// rows of ans that have a counterpart there.
+// comparePrevious computes the previous period and attaches it to every
+// row of ans: window i of a group against window i of the same group in the
+// previous period, whose value is null when the group had no events then.
 func (e *Engine) comparePrevious(ctx context.Context, k KPI, req Request, ans *Answer) error {
 	prev := req.Previous()
 	pans, err := e.answer(ctx, k, prev)
@@ -81,10 +82,20 @@ func (e *Engine) comparePrevious(ctx context.Context, k KPI, req Request, ans *A
 	for _, r := range pans.Rows {
 		byKey[rowKey{r.window, r.key}] = r
 	}
+	bounds := prev.Bounds()
 	for i := range ans.Rows {
-		if p, ok := byKey[rowKey{ans.Rows[i].window, ans.Rows[i].key}]; ok {
-			ans.Rows[i].Previous = change(ans.Rows[i].value, p)
+		r := &ans.Rows[i]
+		p, ok := byKey[rowKey{r.window, r.key}]
+		if !ok {
+			// The group had no events in the previous period: no value to
+			// compare with, but the period is still named.
+			if r.window+1 >= len(bounds) {
+				continue
+			}
+			p = Row{WindowStart: bounds[r.window].In(prev.Location),
+				WindowEnd: bounds[r.window+1].In(prev.Location)}
 		}
+		r.Previous = change(r.value, p)
 	}
 	return nil
 }

@@ -105,14 +105,22 @@ func (e *Engine) answer(ctx context.Context, k KPI, req Request) (*Answer, error
 		}
 	}
 	for _, g := range q.acc.list() {
-		if k.usesMoney() && len(g.currencies) > 1 {
-			return nil, fmt.Errorf("%w (%s)", ErrMixedCurrencies,
-				strings.Join(keys(g.currencies), ", "))
+		cur := ""
+		if k.usesMoney() {
+			if len(g.currencies) > 1 {
+				return nil, fmt.Errorf("%w (%s)", ErrMixedCurrencies,
+					strings.Join(keys(g.currencies), ", "))
+			}
+			// Grouped by currency, the events without an amount (clicks,
+			// impressions) make a group of their own that holds no money.
+			if c, ok := g.dims[DimCurrency]; ok && c == "" {
+				continue
+			}
+			cur = strings.Join(keys(g.currencies), ",")
 		}
 		ans.Rows = append(ans.Rows, Row{WindowStart: bounds[g.window].In(req.Location),
-			WindowEnd: bounds[g.window+1].In(req.Location), Group: g.dims,
-			Currency: strings.Join(keys(g.currencies), ","), value: k.compute(&g.m),
-			window: g.window, key: g.key})
+			WindowEnd: bounds[g.window+1].In(req.Location), Group: g.dims, Currency: cur,
+			value: k.compute(&g.m), window: g.window, key: g.key})
 	}
 	return ans, nil
 }

@@ -85,8 +85,8 @@ func (g Goal) validate() (int64, error) {
 	if g.Tenant != AllTenants && !events.ValidTenant(g.Tenant) {
 		return 0, &RequestError{"tenant", `must be a tenant name or "*" for all tenants`}
 	}
-	if g.From.IsZero() || !g.From.Before(g.To) {
-		return 0, &RequestError{"to", "from and to are required, to after from"}
+	if err := g.validPeriod(); err != nil {
+		return 0, err
 	}
 	neg := strings.HasPrefix(g.Target, "-")
 	m, err := events.ParseMicros(strings.TrimPrefix(g.Target, "-"))
@@ -98,6 +98,52 @@ func (g Goal) validate() (int64, error) {
 		return -int64(m), nil
 	}
 	return int64(m), nil
+}
+
+// Goal periods lie within these years, like the events they measure.
+var (
+	goalEarliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	goalLatest   = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func (g Goal) validPeriod() error {
+	switch {
+	case g.From.IsZero() || g.To.IsZero():
+		return &RequestError{"from", "from and to are required (RFC 3339 or YYYY-MM-DD)"}
+	case !g.From.Before(g.To):
+		return &RequestError{"to", "must be after from"}
+	case g.From.Before(goalEarliest):
+		return &RequestError{"from", "must be in 2000 or later"}
+	case g.To.After(goalLatest):
+		return &RequestError{"to", "must be 2100-01-01 or earlier"}
+	}
+	return nil
+}
+
+// DeleteGoal removes the goal of g's KPI, tenant and period (g.Target is
+// ignored) and reports whether there was one.
+func (e *Engine) DeleteGoal(ctx context.Context, g Goal) (bool, error) {
+	if _, ok := Lookup(g.KPI); !ok {
+		return false, &RequestError{"kpi", fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", g.KPI)}
+	}
+	if err := g.validPeriod(); err != nil {
+		return false, err
+	}
+	p := warehouse.Params{"kpi": g.KPI, "tenant": g.Tenant,
+		"from": warehouse.FormatTime(g.From.UTC()), "to": warehouse.FormatTime(g.To.UTC())}
+	const where = ` WHERE tenant = {tenant:String} AND kpi = {kpi:String}
+	AND period_start = {from:DateTime64(3, 'UTC')} AND period_end = {to:DateTime64(3, 'UTC')}`
+	res, err := e.wh.Query(ctx, "SELECT count() FROM "+e.db+".goals"+where, p)
+	if err != nil {
+		return false, fmt.Errorf("delete goal: %w", err)
+	}
+	if n, _ := res.Rows[0][0].(int64); n == 0 {
+		return false, nil
+	}
+	if err := e.wh.Exec(ctx, "DELETE FROM "+e.db+".goals"+where, p); err != nil {
+		return false, fmt.Errorf("delete goal: %w", err)
+	}
+	return true, nil
 }
 
 // GoalFilter narrows Goals; zero fields match everything. A period keeps

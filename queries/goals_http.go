@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -26,30 +27,96 @@ type goalBody struct {
 const maxGoalBody = 64 << 10
 
 func (h *Handler) setGoal(w http.ResponseWriter, r *http.Request) {
+	g, status, err := readGoal(w, r)
+	if err == nil {
+		g, err = h.engine.SetGoal(r.Context(), g)
+		status = goalStatus(err)
+	}
+	if status == http.StatusInternalServerError {
+		h.log.ErrorContext(r.Context(), "set goal failed", "kpi", g.KPI, "error", err)
+		err = errors.New("goal not stored")
+	}
+	if err != nil {
+		writeError(w, status, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+func (h *Handler) deleteGoal(w http.ResponseWriter, r *http.Request) {
+	g, status, err := readGoal(w, r)
+	var found bool
+	if err == nil {
+		found, err = h.engine.DeleteGoal(r.Context(), g)
+		status = goalStatus(err)
+	}
+	if status == http.StatusInternalServerError {
+		h.log.ErrorContext(r.Context(), "delete goal failed", "kpi", g.KPI, "error", err)
+		err = errors.New("goal not deleted")
+	}
+	switch {
+	case err != nil:
+		writeError(w, status, err)
+	case !found:
+		writeError(w, http.StatusNotFound, errors.New("no goal for this kpi, tenant and period"))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": g})
+	}
+}
+
+// goalStatus is the HTTP status for an error of SetGoal or DeleteGoal.
+func goalStatus(err error) int {
+	var re *RequestError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &re):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// readGoal decodes a goal body, held to the tenant of a scoped key (403
+// when it names another).
+func readGoal(w http.ResponseWriter, r *http.Request) (Goal, int, error) {
 	var b goalBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxGoalBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("goal body: %w", err))
-		return
+		return Goal{}, http.StatusBadRequest, &RequestError{"body", "want one JSON object " +
+			"with kpi, tenant, from, to, tz and target: " + jsonProblem(err)}
+	}
+	if dec.More() {
+		return Goal{}, http.StatusBadRequest, &RequestError{"body", "data after the JSON object"}
 	}
 	g, err := b.goal()
-	if err == nil {
-		err = confineGoal(r.Context(), &g.Tenant)
+	if err != nil {
+		return g, http.StatusBadRequest, err
 	}
-	if err == nil {
-		g, err = h.engine.SetGoal(r.Context(), g)
+	if err := confineGoal(r.Context(), &g.Tenant); err != nil {
+		return g, http.StatusForbidden, err
 	}
-	var re *RequestError
+	return g, http.StatusOK, nil
+}
+
+// jsonProblem says what is wrong with a body in the client's terms, not in
+// the decoder's (which names Go types).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
 	switch {
-	case errors.As(err, &re):
-		writeError(w, http.StatusBadRequest, err)
-	case err != nil:
-		h.log.ErrorContext(r.Context(), "set goal failed", "kpi", g.KPI, "error", err)
-		writeError(w, http.StatusInternalServerError, errors.New("goal not stored"))
-	default:
-		writeJSON(w, http.StatusOK, g)
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("field %s has the wrong type (%s)", te.Field, te.Value)
+	case errors.As(err, &te):
+		return fmt.Sprintf("got a JSON %s", te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.EOF):
+		return "empty body"
 	}
+	return err.Error()
 }
 
 // goal reads the body's times in its time zone.
@@ -75,10 +142,13 @@ func (b goalBody) goal() (Goal, error) {
 func (h *Handler) listGoals(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := GoalFilter{KPI: q.Get("kpi"), Tenant: q.Get("tenant")}
-	err := confineGoal(r.Context(), &f.Tenant)
-	loc, lerr := location(q.Get("tz"))
-	if err == nil {
-		err = lerr
+	if err := confineGoal(r.Context(), &f.Tenant); err != nil {
+		writeError(w, http.StatusForbidden, err)
+		return
+	}
+	loc, err := location(q.Get("tz"))
+	if _, ok := Lookup(f.KPI); err == nil && f.KPI != "" && !ok {
+		err = &RequestError{"kpi", fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", f.KPI)}
 	}
 	for _, p := range []struct {
 		name string
@@ -121,13 +191,14 @@ func confineGoal(ctx context.Context, tenant *string) error {
 	return nil
 }
 
-// location loads an IANA time zone, UTC when empty.
+// location loads an IANA time zone, UTC when empty. "Local", the server's
+// own zone, is refused: a request must not depend on where it is served.
 func location(tz string) (*time.Location, error) {
 	if tz == "" {
 		return time.UTC, nil
 	}
 	loc, err := time.LoadLocation(tz)
-	if err != nil {
+	if err != nil || tz == "Local" {
 		return nil, &RequestError{"tz", fmt.Sprintf("unknown time zone %q", tz)}
 	}
 	return loc, nil

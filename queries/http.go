@@ -20,7 +20,7 @@ import (
 //
 //	GET /v1/kpis          the catalogue, with formulas and units
 //	GET /v1/kpis/{name}   one KPI; JSON, or CSV with Accept: text/csv or format=csv
-//	PUT /v1/goals         set a goal (see Goal); GET /v1/goals lists them
+//	PUT /v1/goals         set a goal (see Goal); GET lists them, DELETE removes one
 type Handler struct {
 	engine *Engine
 	log    *slog.Logger
@@ -37,6 +37,7 @@ func NewHandler(e *Engine, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /v1/kpis/{name}", h.kpi)
 	h.mux.HandleFunc("PUT /v1/goals", h.setGoal)
 	h.mux.HandleFunc("GET /v1/goals", h.listGoals)
+	h.mux.HandleFunc("DELETE /v1/goals", h.deleteGoal)
 	return h
 }
 
@@ -50,6 +51,10 @@ func (h *Handler) catalogue(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *Handler) kpi(w http.ResponseWriter, r *http.Request) {
+	if f := r.URL.Query().Get("format"); f != "" && f != "json" && f != "csv" {
+		writeError(w, http.StatusBadRequest, &RequestError{"format", `must be "json" or "csv"`})
+		return
+	}
 	req, err := ParseRequest(r.PathValue("name"), r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
@@ -108,13 +113,9 @@ func confine(ctx context.Context, req *Request) error {
 // filter per dimension.
 func ParseRequest(name string, q url.Values) (Request, error) {
 	req := Request{KPI: name, Window: Window(q.Get("window")), Filters: map[string]string{}}
-	loc := time.UTC
-	if tz := q.Get("tz"); tz != "" {
-		l, err := time.LoadLocation(tz)
-		if err != nil {
-			return req, &RequestError{"tz", fmt.Sprintf("unknown time zone %q", tz)}
-		}
-		loc = l
+	loc, err := location(q.Get("tz"))
+	if err != nil {
+		return req, err
 	}
 	req.Location = loc
 	for _, p := range []struct {

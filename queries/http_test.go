@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // do sends one request to a handler over e and returns status and body.
@@ -79,28 +80,101 @@ func TestHTTPGoalsAndComparison(t *testing.T) {
 func TestHTTPGoalErrors(t *testing.T) {
 	h := NewHandler(engineWith(t), nil)
 	ctx := context.Background()
+	const period = `"from":"2024-01-01","to":"2024-02-01"`
 	tests := []struct {
 		name, body string
 		ctx        context.Context
+		code       int
 		param      string
 	}{
-		{"unknown field", `{"kpi":"mrr","tenant":"a","from":"2024-01-01","to":"2024-02-01",` +
-			`"target":1,"extra":1}`, ctx, ""},
+		{"unknown field", `{"kpi":"mrr","tenant":"a",` + period + `,"target":1,"extra":1}`,
+			ctx, 400, "body"},
+		{"an array", `[{"kpi":"mrr"}]`, ctx, 400, "body"},
+		{"data after the object", `{"kpi":"mrr","tenant":"a",` + period + `,"target":1} {}`,
+			ctx, 400, "body"},
 		{"bad time", `{"kpi":"mrr","tenant":"a","from":"soon","to":"2024-02-01","target":1}`,
-			ctx, "from"},
-		{"number target with 7 decimals", `{"kpi":"mrr","tenant":"a","from":"2024-01-01",` +
-			`"to":"2024-02-01","target":0.1234567}`, ctx, "target"},
-		{"other tenant than the key's", `{"kpi":"mrr","tenant":"b","from":"2024-01-01",` +
-			`"to":"2024-02-01","target":1}`, WithTenant(ctx, "a"), "tenant"},
+			ctx, 400, "from"},
+		{"before 2000", `{"kpi":"mrr","tenant":"a","from":"1970-01-01","to":"2024-02-01",` +
+			`"target":1}`, ctx, 400, "from"},
+		{"after 2100", `{"kpi":"mrr","tenant":"a","from":"2024-01-01","to":"9999-02-01",` +
+			`"target":1}`, ctx, 400, "to"},
+		{"number target with 7 decimals", `{"kpi":"mrr","tenant":"a",` + period +
+			`,"target":0.1234567}`, ctx, 400, "target"},
+		{"other tenant than the key's", `{"kpi":"mrr","tenant":"b",` + period + `,"target":1}`,
+			WithTenant(ctx, "a"), 403, "tenant"},
+		{"all tenants with a scoped key", `{"kpi":"mrr","tenant":"*",` + period + `,"target":1}`,
+			WithTenant(ctx, "a"), 403, "tenant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := do(t, h, tt.ctx, "PUT", "/v1/goals", tt.body)
-			if code != http.StatusBadRequest ||
-				tt.param != "" && !strings.Contains(body, `"param": "`+tt.param+`"`) {
-				t.Errorf("PUT %s: %d %s, want 400 on %q", tt.body, code, body, tt.param)
+			if code != tt.code || !strings.Contains(body, `"param": "`+tt.param+`"`) {
+				t.Errorf("PUT %s: %d %s, want %d on %q", tt.body, code, body, tt.code, tt.param)
 			}
 		})
+	}
+}
+
+// TestHTTPDeleteGoal: a goal set and deleted is gone from the listing and
+// from results; deleting it again is 404.
+func TestHTTPDeleteGoal(t *testing.T) {
+	h := NewHandler(engineWith(t, ad("click", "2024-02-03T00:00:00Z", "c", 3)), nil)
+	ctx := context.Background()
+	goal := `{"kpi":"clicks","tenant":"*","from":"2024-02-01","to":"2024-03-01"`
+	if code, body := do(t, h, ctx, "PUT", "/v1/goals", goal+`,"target":5}`); code != 200 {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if code, body := do(t, h, ctx, "DELETE", "/v1/goals", goal+"}"); code != 200 {
+		t.Fatalf("DELETE: %d %s", code, body)
+	}
+	if _, body := do(t, h, ctx, "GET", "/v1/goals", ""); strings.Contains(body, "clicks") {
+		t.Errorf("goal still listed after DELETE: %s", body)
+	}
+	_, body := do(t, h, ctx, "GET", "/v1/kpis/clicks?from=2024-02-01&to=2024-03-01", "")
+	if strings.Contains(body, `"goal"`) {
+		t.Errorf("goal still on the row after DELETE: %s", body)
+	}
+	if code, body := do(t, h, ctx, "DELETE", "/v1/goals", goal+"}"); code != 404 {
+		t.Errorf("second DELETE: %d %s, want 404", code, body)
+	}
+}
+
+// TestHTTPCountsCarryNoCurrency: a click KPI next to costs in two
+// currencies has no currency; spend grouped by currency has no row for the
+// events without an amount.
+func TestHTTPCountsCarryNoCurrency(t *testing.T) {
+	e := engineWith(t, ad("click", "2024-02-01T10:00:00Z", "c", 4),
+		withMoney(ad("cost", "2024-02-01T00:00:00Z", "c", 1), 1e6, "EUR"),
+		withMoney(ad("cost", "2024-02-01T00:00:00Z", "c", 1), 2e6, "USD"))
+	h := NewHandler(e, nil)
+	ctx := context.Background()
+	for _, k := range []string{"clicks", "ctr"} {
+		_, body := do(t, h, ctx, "GET", "/v1/kpis/"+k+"?from=2024-02-01&to=2024-03-01", "")
+		if strings.Contains(body, `"currency": "`) {
+			t.Errorf("%s carries a currency: %s", k, body)
+		}
+	}
+	_, body := do(t, h, ctx, "GET", "/v1/kpis/spend?from=2024-02-01&to=2024-03-01&group_by=currency", "")
+	if strings.Count(body, `"window_start"`) != 2 || strings.Contains(body, `"currency": ""`) {
+		t.Errorf("spend by currency, want an EUR and a USD row: %s", body)
+	}
+}
+
+// TestHTTPBadQueryParams: format, tz=Local and too many windows are 400
+// naming the parameter.
+func TestHTTPBadQueryParams(t *testing.T) {
+	h := NewHandler(engineWith(t), nil)
+	for q, param := range map[string]string{
+		"from=2024-02-01&to=2024-03-01&format=xml":                    "format",
+		"from=2024-02-01&to=2024-03-01&tz=Local":                      "tz",
+		"from=2000-01-01&to=2024-03-01&window=minute":                 "window",
+		"from=2024-02-01&to=2024-03-01&tz=Europe/Nowhere":             "tz",
+		"from=2024-02-01&to=2024-03-01&group_by=campaign%27+OR+1%3D1": "group_by",
+	} {
+		code, body := do(t, h, context.Background(), "GET", "/v1/kpis/clicks?"+q, "")
+		if code != 400 || !strings.Contains(body, `"param": "`+param+`"`) {
+			t.Errorf("%s: %d %s, want 400 on %s", q, code, body, param)
+		}
 	}
 }
 
@@ -133,5 +207,45 @@ func TestHTTPMixedCurrenciesAre422(t *testing.T) {
 		"/v1/kpis/spend?from=2024-02-01&to=2024-03-01&convert_to=USD", "")
 	if code != http.StatusOK || !strings.Contains(body, `"exact": "2.0705"`) {
 		t.Errorf("converted to USD: %d %s, want 2.0705", code, body)
+	}
+}
+
+// TestHTTPCompareGrouped: grouped rows all carry the previous period, with
+// a null value for a group that had no events then.
+func TestHTTPCompareGrouped(t *testing.T) {
+	e := engineWith(t, ad("click", "2024-01-10T00:00:00Z", "old", 2),
+		ad("click", "2024-02-10T00:00:00Z", "old", 3), ad("click", "2024-02-11T00:00:00Z", "new", 4))
+	h := NewHandler(e, nil)
+	e2 := "from=2024-02-01&to=2024-03-01&group_by=campaign&compare=previous"
+	_, body := do(t, h, context.Background(), "GET", "/v1/kpis/clicks?"+e2, "")
+	var ans struct {
+		Rows []struct {
+			Group    map[string]string `json:"group"`
+			Previous *struct {
+				WindowStart time.Time `json:"window_start"`
+				Value       *float64  `json:"value"`
+				Change      *float64  `json:"change"`
+			} `json:"previous"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(body), &ans); err != nil || len(ans.Rows) != 2 {
+		t.Fatalf("answer %s: %v, want 2 rows", body, err)
+	}
+	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range ans.Rows {
+		p := r.Previous
+		if p == nil || !p.WindowStart.Equal(jan) {
+			t.Fatalf("%v: previous %+v, want January", r.Group, p)
+		}
+		switch r.Group["campaign"] {
+		case "old":
+			if p.Value == nil || *p.Value != 2 || p.Change == nil || *p.Change != 1 {
+				t.Errorf("old: previous %+v, want 2 and a change of 1", p)
+			}
+		case "new":
+			if p.Value != nil || p.Change != nil {
+				t.Errorf("new: previous %+v, want no value", p)
+			}
+		}
 	}
 }

@@ -87,7 +87,8 @@ func referenceRules() string {
 - **Comparison**: `+"`compare=previous`"+` adds `+"`previous`"+` to each row: the value over the
   period just before, of the same length (calendar months when the range is whole months,
   calendar days when whole days, else the same duration), with `+"`change`"+` and
-  `+"`change_percent`"+`.
+  `+"`change_percent`"+`. The whole range shifts: window i of a group is compared with window i
+  of the same group in the previous period, whose value is null when the group had no events.
 `, durationText(SessionTimeout), RatesSource, OnTrackBand)
 }
 

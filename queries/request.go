@@ -78,7 +78,8 @@ func (r *Request) Validate() (KPI, error) {
 		r.Location = time.UTC
 	}
 	if n := len(r.Bounds()) - 1; n > MaxWindows {
-		return k, &RequestError{"window", fmt.Sprintf("%d windows; at most %d", n, MaxWindows)}
+		return k, &RequestError{"window", fmt.Sprintf("more than %d windows; choose a longer "+
+			"window or a shorter range", MaxWindows)}
 	}
 	if r.Compare != "" && r.Compare != ComparePrevious {
 		return k, &RequestError{"compare", `must be "previous"`}

@@ -320,8 +320,7 @@ func getTo(ctx context.Context, u, key string, w io.Writer) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+		return answerError(resp)
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err

@@ -57,4 +57,20 @@ func TestGoalsAndComparisonFromTheCLI(t *testing.T) {
 		!strings.Contains(lines[0], "target") || !strings.Contains(lines[0], "previous") {
 		t.Errorf("query printed\n%s\nwant one row ending %q", out, want)
 	}
+	out = captureStdout(t, func() error {
+		return goalsDelete(ctx, append(api, "--kpi", "clicks", "--tenant", "acme",
+			"--from", "2024-05-02", "--to", "2024-05-03"))
+	})
+	if !strings.Contains(out, "goal deleted: clicks") {
+		t.Errorf("goals delete printed %q", out)
+	}
+	out = captureStdout(t, func() error { return goalsList(ctx, append(api, "--kpi", "clicks")) })
+	if strings.Contains(out, "acme") {
+		t.Errorf("goals list after delete printed %q", out)
+	}
+	err := goalsDelete(ctx, append(api, "--kpi", "clicks", "--tenant", "acme",
+		"--from", "2024-05-02", "--to", "2024-05-03"))
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("second delete: %v, want a 404", err)
+	}
 }

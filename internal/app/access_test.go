@@ -382,3 +382,36 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestGoalsNeedAnAdminKey: a read key lists goals but cannot change them; a
+// tenant's admin key sets its own tenant's goals only.
+func TestGoalsNeedAnAdminKey(t *testing.T) {
+	h := apptest.Start(t, apptest.WithAuth)
+	admin := caller{t, h, h.AdminKey()}
+	_, acmeRead := admin.newKey("acme", auth.RoleRead)
+	_, acmeAdmin := admin.newKey("acme", auth.RoleAdmin)
+	goal := func(tenant string) string {
+		return `{"kpi":"clicks","tenant":"` + tenant + `","from":"2024-05-01","to":"2024-06-01","target":10}`
+	}
+	for _, tc := range []struct {
+		name         string
+		c            caller
+		method, body string
+		want         int
+	}{
+		{"set with a read key", acmeRead, "PUT", goal("acme"), 403},
+		{"set with the tenant's admin key", acmeAdmin, "PUT", goal("acme"), 200},
+		{"set another tenant's", acmeAdmin, "PUT", goal("beta"), 403},
+		{"set the agency's", acmeAdmin, "PUT", goal("*"), 403},
+		{"list with a read key", acmeRead, "GET", "", 200},
+		{"delete with a read key", acmeRead, "DELETE", goal("acme"), 403},
+		{"delete with the tenant's admin key", acmeAdmin, "DELETE", goal("acme"), 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.c.t = t
+			if resp, body := tc.c.do(tc.method, "/v1/goals", tc.body); resp.StatusCode != tc.want {
+				t.Errorf("status = %d, want %d: %s", resp.StatusCode, tc.want, body)
+			}
+		})
+	}
+}

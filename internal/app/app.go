@@ -227,10 +227,16 @@ func (a *App) Handler() http.Handler {
 		mux.Handle("/v1/events", a.guard(auth.RoleIngest, ingest.WithTenant, a.Ingest))
 	}
 	if a.Queries != nil {
-		q := a.guard(auth.RoleRead, queries.WithTenant, queries.NewHandler(a.Queries, a.log))
+		qh := queries.NewHandler(a.Queries, a.log)
+		q := a.guard(auth.RoleRead, queries.WithTenant, qh)
 		mux.Handle("/v1/kpis", q)
 		mux.Handle("/v1/kpis/", q)
 		mux.Handle("/v1/goals", q)
+		// Goals are settings: changing them takes an admin key (of the
+		// tenant, or of every tenant), reading them a read key.
+		write := a.guard(auth.RoleAdmin, queries.WithTenant, qh)
+		mux.Handle("PUT /v1/goals", write)
+		mux.Handle("DELETE /v1/goals", write)
 	}
 	// The dashboard is static; it calls the API above with the user's key.
 	for _, path := range []string{"GET /{$}", "GET /app.js", "GET /style.css"} {
