@@ -129,7 +129,9 @@ func (q *query) billingRows(rows [][]any) error {
 // window's movements from each customer's MRR before (m0) and after (m1)
 // and whether they had paid before (paid0).
 //
-// A subscription belongs to the customer of its first event. Verbs: 1 db,
+// A subscription belongs to the customer of its first event. Array
+// functions, not window functions, compute each subscription's deltas:
+// the window functions made the query three times slower. Verbs: 1 db,
 // 2 filters, 3 group by tenant, 4 conversion factor, 5 the order of a
 // subscription's events.
 const billingSQL = `WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds
@@ -150,11 +152,9 @@ FROM (
 			SELECT tenant, customer, p, sum(dm) AS dm, toUInt64(max(paid)) AS paid,
 				groupUniqArrayArray(curs) AS curs
 			FROM (
-				SELECT tenant, subscription, p,
-					first_value(cust) OVER (PARTITION BY tenant, subscription ORDER BY p) AS customer,
-					m - lagInFrame(m) OVER (PARTITION BY tenant, subscription ORDER BY p
-						ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dm,
-					paid, curs
+				SELECT tenant, subscription, argMin(cust, p) AS customer,
+					arraySort(groupArray((p, m, paid, curs))) AS pts,
+					arrayPopFront(arrayDifference(arrayPushFront(arrayMap(x -> x.2, pts), 0))) AS dms
 				FROM (
 					SELECT tenant, subscription,
 						arrayCount(b -> b <= occurred_at, bounds) AS p,
@@ -169,7 +169,10 @@ FROM (
 						AND occurred_at < bounds[-1]%[2]s
 					GROUP BY tenant, subscription, p
 				)
+				GROUP BY tenant, subscription
 			)
+			ARRAY JOIN arrayMap(x -> x.1, pts) AS p, dms AS dm, arrayMap(x -> x.3, pts) AS paid,
+				arrayMap(x -> x.4, pts) AS curs
 			GROUP BY tenant, customer, p
 		)
 		GROUP BY tenant, customer
