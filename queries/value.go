@@ -7,8 +7,9 @@ import (
 )
 
 // value is one KPI result. Value is nil where a ratio has a zero
-// denominator. Exact holds money as decimal text, rounded half away from
-// zero to the cent for display where the true value has more digits.
+// denominator. Exact holds counts, money and hours as decimal text: at
+// least two decimals for money and hours, at most six (the events' own
+// precision; big.Rat's FloatString rounds half away from zero beyond).
 type value struct {
 	Value *float64 `json:"value"`
 	Exact string   `json:"exact,omitempty"`
