@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kpi-analytics/kpi/events"
@@ -149,5 +150,64 @@ func TestBillingByTenant(t *testing.T) {
 	req.Filters = map[string]string{DimTenant: "other"}
 	if got := text(run(t, e, req).Rows[0].value); got != "0" {
 		t.Errorf("new customers of other in February = %s, want 0", got)
+	}
+}
+
+// monthly runs kpi by month over [from, to) and returns each window's text.
+func monthly(t *testing.T, e *Engine, kpi, from, to string) []string {
+	t.Helper()
+	ans := run(t, e, Request{KPI: kpi, From: at(from), To: at(to), Window: WindowMonth})
+	out := make([]string, len(ans.Rows))
+	for i, r := range ans.Rows {
+		out[i] = text(r.value)
+	}
+	return out
+}
+
+// TestMRRStateCarriesThroughQuietWindows: by month from December to
+// March, MRR carries into March, when nobody has an event, and March moves
+// nothing.
+func TestMRRStateCarriesThroughQuietWindows(t *testing.T) {
+	e := engineWith(t, movementEvents()...)
+	for kpi, want := range map[string][]string{
+		"mrr":                 {"25.00", "240.00", "235.00", "235.00"},
+		"mrr_new":             {"25.00", "240.00", "80.00", "0.00"},
+		"mrr_churned":         {"0.00", "25.00", "100.00", "0.00"},
+		"net_new_mrr":         {"25.00", "215.00", "-5.00", "0.00"},
+		"customer_churn_rate": {"null", "100", "33.333333", "0"},
+	} {
+		got := monthly(t, e, kpi, "2023-12-01T00:00:00Z", "2024-04-01T00:00:00Z")
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s by month: got %v, want %v", kpi, got, want)
+		}
+	}
+}
+
+// TestMRRMovementsOfACustomerWithTwoSubscriptions: H pays 10 from January,
+// adds a second subscription of 15 in February (expansion, not new),
+// cancels the first in March (contraction, still paying) and the second
+// in April (churn).
+func TestMRRMovementsOfACustomerWithTwoSubscriptions(t *testing.T) {
+	const (
+		started  = events.TypeSubscriptionStarted
+		canceled = events.TypeSubscriptionCanceled
+	)
+	e := engineWith(t,
+		subEv(started, "2024-01-05T00:00:00Z", "H", "h1", 10, "month"),
+		subEv(started, "2024-02-02T00:00:00Z", "H", "h2", 15, "month"),
+		subEv(canceled, "2024-03-10T00:00:00Z", "H", "h1", 0, ""),
+		subEv(canceled, "2024-04-10T00:00:00Z", "H", "h2", 0, ""))
+	const from, to = "2024-01-01T00:00:00Z", "2024-05-01T00:00:00Z"
+	for kpi, want := range map[string][]string{
+		"mrr":                 {"10.00", "25.00", "15.00", "0.00"},
+		"mrr_new":             {"10.00", "0.00", "0.00", "0.00"},
+		"mrr_expansion":       {"0.00", "15.00", "0.00", "0.00"},
+		"mrr_contraction":     {"0.00", "0.00", "10.00", "0.00"},
+		"mrr_churned":         {"0.00", "0.00", "0.00", "15.00"},
+		"customer_churn_rate": {"null", "0", "0", "100"},
+	} {
+		if got := monthly(t, e, kpi, from, to); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s by month: got %v, want %v", kpi, got, want)
+		}
 	}
 }
