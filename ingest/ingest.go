@@ -2,7 +2,8 @@
 // JSON array or NDJSON, validates each event on its own, publishes the valid
 // ones to JetStream and answers 202 only once JetStream has acknowledged
 // every one of them. Events of one tenant and type travel together in one
-// message whose Nats-Msg-Id digests their ids, so a producer that resends a
+// message whose Nats-Msg-Id digests their tenant, type, ids and times, so a
+// producer that resends a
 // batch (after a timeout, say) is dropped by the broker; any other repeat of
 // an event id is dropped by the projector.
 package ingest
@@ -11,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -274,7 +276,7 @@ func withTenant(raw []byte, tenant string) []byte {
 
 // publish packs the events into messages per tenant and type (NDJSON of
 // canonical events), sends them all, and waits until JetStream has
-// acknowledged each. The message id is a digest of the event ids it holds,
+// acknowledged each. The message id is a digest of the events it holds,
 // so an identical resend is dropped by the broker before it costs anything
 // downstream. It returns how many events were in duplicate messages.
 func (h *Handler) publish(ctx context.Context, evs []events.Event) (int, error) {
@@ -358,13 +360,20 @@ func pack(evs []events.Event) []packed {
 
 func message(tenant, typ string, evs []events.Event, idx []int) packed {
 	data := make([]byte, 0, 320*len(idx))
+	// The message id covers what identifies each event (tenant, type, id,
+	// occurred_at), so the same ids sent by another tenant, or with another
+	// type or time, are other events and never dropped as repeats.
 	sum := sha256.New()
+	sum.Write([]byte(tenant + "\x00" + typ + "\x00"))
+	var ms [8]byte
 	for _, i := range idx {
 		data = evs[i].AppendJSON(data)
 		data = append(data, '\n')
 		sum.Write([]byte(evs[i].ID))
+		binary.LittleEndian.PutUint64(ms[:], uint64(evs[i].OccurredAt.UnixMilli()))
+		sum.Write(ms[:])
 	}
-	id := "b1-" + hex.EncodeToString(sum.Sum(nil)[:16])
+	id := "b2-" + hex.EncodeToString(sum.Sum(nil)[:16])
 	m := &nats.Msg{Subject: broker.EventSubject(tenant, typ), Data: data,
 		Header: nats.Header{jetstream.MsgIDHeader: []string{id}}}
 	return packed{msg: m, events: len(idx)}

@@ -69,7 +69,7 @@ func withID(n int) string {
 }
 
 // TestResendIsDroppedByTheBroker: the events of one tenant and type share a
-// message whose id digests their ids, so resending the request stores
+// message whose id digests their tenant, type, ids and times, so resending the request stores
 // nothing new. (A repeat in another composition is the projector's to drop.)
 func TestResendIsDroppedByTheBroker(t *testing.T) {
 	srv, _, js := newServer(t, nil)
@@ -174,5 +174,31 @@ func TestBrokerDownAnswers503(t *testing.T) {
 	}
 	if out.Accepted != 0 || len(out.IDs) != 1 || out.IDs[0] == nil {
 		t.Errorf("answer = %+v, want 0 accepted and the assigned id", out)
+	}
+}
+
+// TestSameIDsFromAnotherTenantAreNotRepeats: the message id covers tenant,
+// type and time, so another tenant (or type) sending the same event ids is
+// stored, and the answer tells nothing about the other tenant's events.
+func TestSameIDsFromAnotherTenantAreNotRepeats(t *testing.T) {
+	srv, _, js := newServer(t, nil)
+	body := withID(1)
+	if _, out := post(t, srv.URL, body); out.Accepted != 1 || out.Duplicates != 0 {
+		t.Fatalf("first: %+v", out)
+	}
+	for _, other := range []string{
+		strings.Replace(body, `"tenant":"acme"`, `"tenant":"beta"`, 1),
+		strings.Replace(body, `"click"`, `"impression"`, 1),
+		strings.Replace(body, `2024-05-01T10:00:00Z`, `2024-05-01T11:00:00Z`, 1),
+	} {
+		if other == body {
+			t.Fatalf("test body did not change: %s", body)
+		}
+		if _, out := post(t, srv.URL, other); out.Accepted != 1 || out.Duplicates != 0 {
+			t.Errorf("%s: %+v, want stored, not a repeat", other, out)
+		}
+	}
+	if got := stored(t, js); got != 4 {
+		t.Errorf("stream holds %d messages, want 4", got)
 	}
 }

@@ -318,7 +318,7 @@ type decoded struct {
 // acknowledged.
 func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) (decoded, bool) {
 	var out decoded
-	seen := make(map[string]bool, len(msgs))
+	seen := make(map[string]bool, len(msgs)) // by eventKey
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -334,10 +334,11 @@ func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) (decoded, 
 		}
 		for i, e := range evs {
 			out.events++
-			if seen[e.ID] {
+			k := eventKey(e.Tenant, string(e.Type), e.ID, e.OccurredAt.UnixMilli())
+			if seen[k] {
 				continue
 			}
-			seen[e.ID] = true
+			seen[k] = true
 			out.rows = append(out.rows, stored{ev: e, seq: meta.Sequence.Stream, idx: uint32(i)})
 		}
 	}
@@ -397,14 +398,22 @@ func (p *Projector) deadLetter(ctx context.Context, m jetstream.Msg, seq uint64,
 	return true
 }
 
-// unseen drops the events whose id the table already holds. An event is
-// looked up among rows of its tenant and type within the batch's occurred_at
-// range, which the table's sort key turns into a narrow read.
+// eventKey is what identifies an event: its id together with its tenant,
+// type and occurred_at (in milliseconds, as stored). The same id under
+// another tenant is another event: matching on the id alone would let one
+// tenant's events hide another's.
+func eventKey(tenant, typ, id string, ms int64) string {
+	return tenant + "|" + typ + "|" + id + "|" + strconv.FormatInt(ms, 10)
+}
+
+// unseen drops the events the table already holds, by eventKey. An event
+// is looked up among rows of its tenant and type within the batch's
+// occurred_at range, which the table's sort key turns into a narrow read.
 func (p *Projector) unseen(ctx context.Context, b decoded) ([]stored, error) {
 	if len(b.rows) == 0 {
 		return nil, nil
 	}
-	q := fmt.Sprintf(`SELECT toString(id) FROM %s
+	q := fmt.Sprintf(`SELECT tenant, type, toString(id), toString(toUnixTimestamp64Milli(occurred_at)) FROM %s
 WHERE tenant IN {tenants:Array(String)} AND type IN {types:Array(String)}
 	AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= {hi:DateTime64(3, 'UTC')}
 	AND id IN {ids:Array(UUID)}`, EventsTable(p.cfg.Database))
@@ -417,11 +426,15 @@ WHERE tenant IN {tenants:Array(String)} AND type IN {types:Array(String)}
 	}
 	have := make(map[string]bool, len(res.Rows))
 	for _, r := range res.Rows {
-		have[r[0].(string)] = true
+		ms, err := strconv.ParseInt(r[3].(string), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("look up stored ids: occurred_at %v: %w", r[3], err)
+		}
+		have[eventKey(r[0].(string), r[1].(string), r[2].(string), ms)] = true
 	}
-	fresh := make([]stored, 0, len(b.rows)-len(have))
+	fresh := make([]stored, 0, max(0, len(b.rows)-len(have)))
 	for _, r := range b.rows {
-		if !have[r.ev.ID] {
+		if !have[eventKey(r.ev.Tenant, string(r.ev.Type), r.ev.ID, r.ev.OccurredAt.UnixMilli())] {
 			fresh = append(fresh, r)
 		}
 	}

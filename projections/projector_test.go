@@ -233,3 +233,37 @@ func TestRepeatedIDInOtherMessageCountsOnce(t *testing.T) {
 		t.Fatalf("rows, clicks = %d, %d; want 8, 8", n, c)
 	}
 }
+
+// TestSameIDInAnotherTenantOrTypeIsAnotherEvent: an event is its id
+// together with its tenant, type and occurred_at, so another tenant sending
+// the same id (predictable ids are common) neither hides nor is hidden by
+// it, in one batch or across batches.
+func TestSameIDInAnotherTenantOrTypeIsAnotherEvent(t *testing.T) {
+	f := newFixture(t)
+	const id = "0195f5c3-2b1e-7a1e-9f00-000000000001"
+	send := func(tenant string, typ events.Type, count int64) {
+		t.Helper()
+		e := events.Event{ID: id, Type: typ, Tenant: tenant, Campaign: "c", Count: count,
+			OccurredAt: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC),
+			ReceivedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		data, err := events.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.js.Publish(context.Background(), broker.EventSubject(tenant, string(typ)),
+			data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := f.projector(t, f.wh, 100)
+	send("r1", events.TypeClick, 1)
+	catchUp(t, p)
+	send("r2", events.TypeClick, 500)     // another tenant, a later batch
+	send("r3", events.TypeClick, 20)      // and two more in one batch
+	send("r3", events.TypeImpression, 30) // another type
+	send("r3", events.TypeClick, 20)      // a true repeat
+	catchUp(t, p)
+	if n, c := f.count(t); n != 4 || c != 551 {
+		t.Fatalf("rows, counts = %d, %d; want 4, 551", n, c)
+	}
+}
