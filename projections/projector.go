@@ -48,8 +48,10 @@ const (
 	DefaultBatchBytes = 6 << 20
 	DefaultMaxWait    = 200 * time.Millisecond
 	// DefaultAckWait is how long JetStream waits before redelivering an
-	// unacknowledged batch; retries of a failing write extend it.
-	DefaultAckWait = 2 * time.Minute
+	// unacknowledged batch; retries of a failing write extend it. It is
+	// also how long events a killed projector had fetched stay invisible,
+	// so it is short: a batch is written in well under a second.
+	DefaultAckWait = 30 * time.Second
 	maxBackoff     = 30 * time.Second
 	slowBatch      = 2 * time.Second
 )

@@ -73,6 +73,10 @@ func calendarDays(a, b time.Time) int {
 // previous period, whose value is null when the group had no events then.
 func (e *Engine) comparePrevious(ctx context.Context, k KPI, req Request, ans *Answer) error {
 	prev := req.Previous()
+	if prev.From.Before(Earliest) {
+		return &RequestError{"compare", "the previous period would start before " +
+			Earliest.Format(time.DateOnly)}
+	}
 	pans, err := e.answer(ctx, k, prev)
 	if err != nil {
 		return err

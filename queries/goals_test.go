@@ -220,3 +220,23 @@ func TestCompareAcrossDST(t *testing.T) {
 			r.Exact, r.Previous)
 	}
 }
+
+// TestHourWindowsInAHalfHourZone: hours in Asia/Kolkata (UTC+5:30) start
+// on the local hour.
+func TestHourWindowsInAHalfHourZone(t *testing.T) {
+	ist, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Skip(err)
+	}
+	r := Request{From: time.Date(2024, 5, 1, 0, 0, 0, 0, ist),
+		To: time.Date(2024, 5, 1, 3, 0, 0, 0, ist), Window: WindowHour, Location: ist}
+	b := r.Bounds()
+	if len(b) != 4 {
+		t.Fatalf("bounds %v, want 4", b)
+	}
+	for i, x := range b {
+		if h, m, _ := x.In(ist).Clock(); h != i || m != 0 {
+			t.Errorf("bound %d = %s, want %02d:00 local", i, x.In(ist), i)
+		}
+	}
+}

@@ -41,8 +41,17 @@ func NewHandler(e *Engine, log *slog.Logger) *Handler {
 	return h
 }
 
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. A query string that does not parse is
+// refused whole: net/url drops the bad pairs, which would silently drop a
+// filter and answer for more than was asked.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		writeError(w, http.StatusBadRequest, &RequestError{"query", "malformed query string: " +
+			err.Error()})
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 func (h *Handler) catalogue(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"kpis": Catalogue(),
@@ -124,6 +133,10 @@ func ParseRequest(name string, q url.Values) (Request, error) {
 	}{{"from", &req.From}, {"to", &req.To}} {
 		if v := q.Get(p.name); v != "" {
 			t, err := ParseTime(v, loc)
+			if err == nil && (t.Before(Earliest) || t.After(Latest)) {
+				err = fmt.Errorf("must lie between %s and %s", Earliest.Format(time.DateOnly),
+					Latest.Format(time.DateOnly))
+			}
 			if err != nil {
 				return req, &RequestError{p.name, err.Error()}
 			}

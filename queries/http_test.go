@@ -249,3 +249,24 @@ func TestHTTPCompareGrouped(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPRangesAndQueryStrings: times outside 1970-2200, a previous
+// period before 1970, a malformed query string and a repeated group_by are
+// 400s naming what is wrong, never a 500 or a silently dropped filter.
+func TestHTTPRangesAndQueryStrings(t *testing.T) {
+	h := NewHandler(engineWith(t), nil)
+	for q, param := range map[string]string{
+		"from=0001-01-02&to=2026-01-01":                            "from",
+		"from=0001-01-01&to=2026-01-01":                            "from",
+		"from=2026-01-01&to=9999-12-31T23:59:59Z":                  "to",
+		"from=1971-01-01&to=2026-01-01&compare=previous":           "compare",
+		"from=2024-02-01&to=2024-03-01&tenant=r2%zz":               "query",
+		"from=2024-02-01&to=2024-03-01&tenant=r1;campaign=c1":      "query",
+		"from=2024-02-01&to=2024-03-01&group_by=campaign,campaign": "group_by",
+	} {
+		code, body := do(t, h, context.Background(), "GET", "/v1/kpis/clicks?"+q, "")
+		if code != 400 || !strings.Contains(body, `"param": "`+param+`"`) {
+			t.Errorf("%s: %d %s, want 400 on %s", q, code, body, param)
+		}
+	}
+}

@@ -47,6 +47,13 @@ type Request struct {
 // length (see [Request.Previous]).
 const ComparePrevious = "previous"
 
+// Requests and their previous periods lie within these instants, which
+// ClickHouse's DateTime64 holds and Go's durations can span.
+var (
+	Earliest = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	Latest   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // RequestError says which parameter of a request is wrong and why.
 type RequestError struct {
 	Param, Reason string
@@ -68,6 +75,10 @@ func (r *Request) Validate() (KPI, error) {
 	if !r.From.Before(r.To) {
 		return k, &RequestError{"to", "must be after from"}
 	}
+	if r.From.Before(Earliest) || r.To.After(Latest) {
+		return k, &RequestError{"from", fmt.Sprintf("from and to must lie between %s and %s",
+			Earliest.Format(time.DateOnly), Latest.Format(time.DateOnly))}
+	}
 	if r.Window == "" {
 		r.Window = WindowAll
 	}
@@ -88,7 +99,10 @@ func (r *Request) Validate() (KPI, error) {
 		return k, &RequestError{"convert_to", fmt.Sprintf("no rate for %q; rates exist for %s",
 			r.ConvertTo, strings.Join(rateCurrencies(), " "))}
 	}
-	for _, d := range r.GroupBy {
+	for i, d := range r.GroupBy {
+		if slices.Contains(r.GroupBy[:i], d) {
+			return k, &RequestError{"group_by", fmt.Sprintf("%q is given twice", d)}
+		}
 		if !slices.Contains(k.Dimensions, d) {
 			return k, &RequestError{"group_by", fmt.Sprintf("%q is not a dimension of %s (%s)",
 				d, k.Name, strings.Join(k.Dimensions, ", "))}
@@ -130,7 +144,12 @@ func floor(t time.Time, w Window) time.Time {
 	case WindowMinute:
 		return t.Truncate(time.Minute)
 	case WindowHour:
-		return t.Truncate(time.Hour)
+		// Truncate works on absolute time; shift by the instant's own
+		// offset so that zones half an hour off UTC (Asia/Kolkata) get
+		// their local hours, daylight-saving days included.
+		_, off := t.Zone()
+		shift := time.Duration(off) * time.Second
+		return t.Add(shift).Truncate(time.Hour).Add(-shift)
 	case WindowDay:
 		return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 	case WindowWeek:
