@@ -10,6 +10,7 @@ package ingest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -113,6 +115,37 @@ type Response struct {
 	Error string    `json:"error,omitempty"`
 }
 
+// errUnsupportedEncoding is a Content-Encoding other than gzip or identity.
+type errUnsupportedEncoding string
+
+func (e errUnsupportedEncoding) Error() string {
+	return fmt.Sprintf("Content-Encoding %q is not supported; send gzip or none", string(e))
+}
+
+// readBody reads the request body, gunzipped when the producer says so.
+// The size limit holds for the body as sent and again once decompressed,
+// so a small bomb cannot fill memory.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := h.cfg.MaxBodyBytes
+	src := io.Reader(http.MaxBytesReader(w, r.Body, limit))
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return io.ReadAll(src)
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("not gzip: %w", err)
+		}
+		body, err := io.ReadAll(io.LimitReader(zr, limit+1))
+		if err == nil && int64(len(body)) > limit {
+			err = &http.MaxBytesError{Limit: limit}
+		}
+		return body, err
+	default:
+		return nil, errUnsupportedEncoding(enc)
+	}
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -125,9 +158,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"body: %d bytes is over the limit of %d", r.ContentLength, h.cfg.MaxBodyBytes)})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := h.readBody(w, r)
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	var unsupported errUnsupportedEncoding
+	if errors.As(err, &unsupported) {
+		writeJSON(w, http.StatusUnsupportedMediaType, Response{Error: err.Error()})
+		return
+	} else if errors.As(err, &tooBig) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf(
 			"body: over the limit of %d bytes", h.cfg.MaxBodyBytes)})
 		return

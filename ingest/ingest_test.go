@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -200,5 +202,41 @@ func TestSameIDsFromAnotherTenantAreNotRepeats(t *testing.T) {
 	}
 	if got := stored(t, js); got != 4 {
 		t.Errorf("stream holds %d messages, want 4", got)
+	}
+}
+
+// TestGzipBodies: a gzip body is read like a plain one; other encodings are
+// 415, and a body over the limit once decompressed is 413.
+func TestGzipBodies(t *testing.T) {
+	srv, _, _ := newServer(t, nil)
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.Bytes()
+	}
+	send := func(body []byte, enc string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req.Header.Set("Content-Encoding", enc)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(gz(click+"\n"+click), "gzip"); code != http.StatusAccepted {
+		t.Errorf("gzip: %d, want 202", code)
+	}
+	if code := send([]byte(click), "br"); code != http.StatusUnsupportedMediaType {
+		t.Errorf("br: %d, want 415", code)
+	}
+	if code := send([]byte(click), "gzip"); code != http.StatusBadRequest {
+		t.Errorf("plain text labelled gzip: %d, want 400", code)
+	}
+	bomb := gz(strings.Repeat(" ", 17<<20)) // 17 MiB of spaces, a few KiB compressed
+	if code := send(bomb, "gzip"); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("bomb: %d, want 413", code)
 	}
 }

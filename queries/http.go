@@ -188,7 +188,7 @@ func WriteCSV(w io.Writer, ans *Answer) error {
 	for _, r := range ans.Rows {
 		rec := []string{r.WindowStart.Format(time.RFC3339), r.WindowEnd.Format(time.RFC3339)}
 		for _, d := range ans.GroupBy {
-			rec = append(rec, r.Group[d])
+			rec = append(rec, csvText(r.Group[d]))
 		}
 		rec = append(rec, r.Currency, formatFloat(r.Value), r.Exact)
 		if goals {
@@ -203,6 +203,16 @@ func WriteCSV(w io.Writer, ans *Answer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvText defuses a text value that a spreadsheet would run as a formula
+// (starting with =, +, -, @, tab or carriage return) by prefixing a quote,
+// as OWASP advises for CSV exports; dimension values come from producers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func formatFloat(v *float64) string {
