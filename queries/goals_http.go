@@ -1,12 +1,14 @@
 package queries
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -80,7 +82,14 @@ func goalStatus(err error) int {
 // when it names another).
 func readGoal(w http.ResponseWriter, r *http.Request) (Goal, int, error) {
 	var b goalBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxGoalBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGoalBody))
+	if err == nil {
+		err = exactKeys(raw)
+	}
+	if err != nil {
+		return Goal{}, http.StatusBadRequest, &RequestError{"body", err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
 		return Goal{}, http.StatusBadRequest, &RequestError{"body", "want one JSON object " +
@@ -97,6 +106,37 @@ func readGoal(w http.ResponseWriter, r *http.Request) (Goal, int, error) {
 		return g, http.StatusForbidden, err
 	}
 	return g, http.StatusOK, nil
+}
+
+// exactKeys refuses an object whose keys repeat or differ in case from
+// goalBody's: encoding/json would take the last of two "tenant" keys, or
+// "Tenant" for "tenant", and a goal could land where its sender did not
+// look. Anything else is left to the decoder.
+func exactKeys(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return fmt.Errorf("field %s given twice", k)
+		}
+		seen[k] = true
+		if !slices.Contains([]string{"kpi", "tenant", "from", "to", "tz", "target"}, k) {
+			return fmt.Errorf("unknown field %q (fields are kpi, tenant, from, to, tz, target)", k)
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // jsonProblem says what is wrong with a body in the client's terms, not in
