@@ -125,15 +125,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg, log: log}
+	// The warehouse opens first: the embedded engine locks the data
+	// directory, so a second process on it (kpi replay while kpi serve
+	// runs) stops there, before it starts a second NATS on the same store.
+	if err := a.openWarehouse(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.openBroker(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
 	if err := a.openAccess(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
-	if err := a.openWarehouse(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
