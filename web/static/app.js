@@ -35,7 +35,16 @@ async function loadCatalogue() {
     const cat = await api("/v1/kpis");
     catalogue = cat.kpis;
     $("kpi").innerHTML = "";
-    catalogue.forEach((k) => option($("kpi"), k.name, k.name + " (" + k.unit + ")"));
+    const groups = new Map();
+    for (const k of catalogue) {
+      if (!groups.has(k.category)) {
+        const g = document.createElement("optgroup");
+        g.label = k.category;
+        groups.set(k.category, g);
+        $("kpi").appendChild(g);
+      }
+      option(groups.get(k.category), k.name, k.name + " (" + k.unit + ")");
+    }
     $("window").innerHTML = "";
     cat.windows.forEach((w) => option($("window"), w));
     $("window").value = "day";
@@ -59,6 +68,7 @@ function queryString(format) {
   const p = new URLSearchParams({ from: $("from").value, to: $("to").value,
     window: $("window").value, tz: $("tz").value || "UTC" });
   if ($("group").value) p.set("group_by", $("group").value);
+  if ($("compare").checked) p.set("compare", "previous");
   if (format) p.set("format", format);
   return p.toString();
 }
@@ -114,21 +124,51 @@ function render(ans) {
       path.setAttribute("stroke", colors[i]);
       path.setAttribute("stroke-width", "2");
       svg.appendChild(path);
+      // A dot per value, so that a single window still shows.
+      pts.filter((p) => p.v !== null).forEach((p) => {
+        const c = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+        c.setAttribute("cx", x(p.t).toFixed(1));
+        c.setAttribute("cy", y(p.v).toFixed(1));
+        c.setAttribute("r", "3");
+        c.setAttribute("fill", colors[i]);
+        svg.appendChild(c);
+      });
     });
   }
+  // Goal and previous-period columns appear when some row has them.
   const dims = ans.group_by || [];
-  $("rows").tHead.innerHTML = "<tr>" + ["window start", ...dims, ans.kpi.name + " (" + ans.kpi.unit + ")"]
-    .map((h) => "<th></th>").join("") + "</tr>";
-  [...$("rows").tHead.rows[0].cells].forEach((c, i) =>
-    (c.textContent = ["window start", ...dims, ans.kpi.name + " (" + ans.kpi.unit + ")"][i]));
+  const goals = ans.rows.some((r) => r.goal), prev = ans.rows.some((r) => r.previous);
+  const head = ["window start", ...dims, ans.kpi.name + " (" + ans.kpi.unit + ")"];
+  if (goals) head.push("target", "progress", "status");
+  if (prev) head.push("previous", "change");
+  const tr0 = document.createElement("tr");
+  head.forEach((h) => (tr0.appendChild(document.createElement("th")).textContent = h));
+  $("rows").tHead.replaceChildren(tr0);
   const body = $("rows").tBodies[0];
   body.innerHTML = "";
   for (const r of ans.rows) {
     const tr = body.insertRow();
-    const cells = [r.window_start, ...dims.map((d) => (r.group || {})[d] || ""),
-      r.exact || (r.value === null ? "null" : String(Math.round(r.value * 1e4) / 1e4))];
+    const cells = [r.window_start, ...dims.map((d) => (r.group || {})[d] || ""), shown(r)];
+    if (goals) {
+      const g = r.goal || {};
+      cells.push(g.target || "", pct(g.progress_percent), (g.status || "").replace("_", " "));
+    }
+    if (prev) {
+      const p = r.previous || {};
+      cells.push(r.previous ? shown(p) : "", pct(p.change_percent));
+    }
     cells.forEach((c) => (tr.insertCell().textContent = c));
   }
+}
+
+// shown is a value as text: the exact decimal when there is one.
+function shown(v) {
+  if (v.exact) return v.exact;
+  return v.value === null || v.value === undefined ? "null" : String(Math.round(v.value * 1e4) / 1e4);
+}
+
+function pct(p) {
+  return p === null || p === undefined ? "" : (Math.round(p * 10) / 10) + " %";
 }
 
 const today = new Date();
