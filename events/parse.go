@@ -39,10 +39,19 @@ var brokerRequired = setOf(fID, fReceivedAt)
 // Index 0, for the caller to set. Do not assign a nil *FieldError to an
 // error variable: compare it with nil first.
 func Parse(data []byte, now time.Time, newID func() string) (Event, *FieldError) {
+	return ParseFor(data, now, newID, "")
+}
+
+// ParseFor is Parse for a producer confined to one tenant: an event whose
+// tenant is absent (missing, null or "") gets defaultTenant, which must be
+// a valid tenant name; an event naming a tenant keeps it, for the caller to
+// check.
+func ParseFor(data []byte, now time.Time, newID func() string, defaultTenant string) (
+	Event, *FieldError) {
 	if len(data) > MaxEventBytes {
 		return Event{}, tooLarge()
 	}
-	d := decoder{mode: modeIngest, now: now}
+	d := decoder{mode: modeIngest, now: now, defaultTenant: defaultTenant}
 	if fe := d.run(string(data)); fe != nil {
 		return Event{}, fe
 	}
@@ -76,6 +85,8 @@ type decoder struct {
 	present fieldSet // keys with a value that is neither null nor ""
 	seen    fieldSet // every key
 	ev      Event
+	// defaultTenant stands in for an absent tenant (see ParseFor).
+	defaultTenant string
 }
 
 func (d *decoder) run(src string) *FieldError {

@@ -45,6 +45,10 @@ func (d *decoder) validate() *FieldError {
 	if extra := d.seen &^ r.allowed; extra != 0 {
 		return fieldError(extra.first(), "not allowed for type "+string(d.ev.Type))
 	}
+	if d.defaultTenant != "" && !d.present.has(fTenant) {
+		d.vals[fTenant] = d.defaultTenant
+		d.present |= setOf(fTenant)
+	}
 	required := r.required
 	if d.mode == modeBroker {
 		required |= brokerRequired

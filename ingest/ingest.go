@@ -9,7 +9,6 @@
 package ingest
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -279,36 +278,15 @@ func tenantScope(ctx context.Context) string {
 func (h *Handler) parse(raw []byte, now time.Time, scope string) (
 	events.Event, *events.FieldError,
 ) {
-	e, fe := events.Parse(raw, now, h.cfg.NewID)
+	e, fe := events.ParseFor(raw, now, h.cfg.NewID, scope)
 	if scope == "" {
 		return e, fe
-	}
-	if fe != nil && fe.Field == "tenant" {
-		// Most likely the tenant is absent: try again with the scope's. When
-		// the event did name one, the second try fails on the tenant again
-		// (as a repeated field) and the first answer stands.
-		e2, fe2 := events.Parse(withTenant(raw, scope), now, h.cfg.NewID)
-		if fe2 == nil || fe2.Field != "tenant" {
-			e, fe = e2, fe2
-		}
 	}
 	if fe == nil && e.Tenant != scope {
 		return events.Event{}, &events.FieldError{Field: "tenant", Reason: fmt.Sprintf(
 			"the API key is scoped to tenant %q; this event names %q", scope, e.Tenant)}
 	}
 	return e, fe
-}
-
-// withTenant prepends a tenant member to the object raw (which starts with
-// '{', as events.SplitBatch guarantees).
-func withTenant(raw []byte, tenant string) []byte {
-	out := make([]byte, 0, len(raw)+len(tenant)+16)
-	out = append(out, `{"tenant":`...)
-	out = strconv.AppendQuote(out, tenant)
-	if rest := bytes.TrimSpace(raw[1:]); len(rest) == 0 || rest[0] != '}' {
-		out = append(out, ',')
-	}
-	return append(out, raw[1:]...)
 }
 
 // publish packs the events into messages per tenant and type (NDJSON of

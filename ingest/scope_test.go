@@ -50,9 +50,9 @@ func TestWithTenantConfinesEvents(t *testing.T) {
 	}{
 		{"no tenant gets the key's", `{"type":"click",` + at + `}`, "", ""},
 		{"the key's tenant", `{"type":"click","tenant":"acme",` + at + `}`, "", ""},
-		// A null tenant would count as absent, but the second parse that
-		// fills in the tenant sees the member twice; the first answer stands.
-		{"null tenant", `{"tenant":null,"type":"click",` + at + `}`, "tenant", "required"},
+		// null and "" count as absent, like a missing tenant.
+		{"null tenant gets the key's", `{"tenant":null,"type":"click",` + at + `}`, "", ""},
+		{"empty tenant gets the key's", `{"tenant":"","type":"click",` + at + `}`, "", ""},
 		{"another tenant", `{"type":"click","tenant":"beta",` + at + `}`, "tenant",
 			`scoped to tenant "acme"`},
 		{"an invalid tenant", `{"type":"click","tenant":"a.b",` + at + `}`, "tenant", ""},
