@@ -78,8 +78,9 @@ func referenceRules() string {
   currency, or converted with `+"`convert_to`"+`. Conversion uses one fixed table, the %s,
   crossed through the euro, for every instant: an exchange-rate move is never an MRR movement
   nor a change between periods.
-- **Goals**: `+"`PUT /v1/goals`"+` (or `+"`kpi goals set`"+`) sets a target per KPI, tenant
-  (`+"`*`"+` for the whole agency) and period. A row whose window is exactly a goal's period,
+- **Goals**: `+"`PUT /v1/goals`"+` (or `+"`kpi goals set`"+`, with an admin key) sets a target
+  per KPI, tenant (`+"`*`"+` for the whole agency) and period; `+"`DELETE /v1/goals`"+` (or
+  `+"`kpi goals delete`"+`) removes it. A row whose window is exactly a goal's period,
   in a request grouped or filtered by tenant only, shows `+"`goal`"+`: the target,
   `+"`progress_percent`"+` (value / target × 100) and `+"`status`"+`: `+"`on_track`"+` within
   ±%d %% of the target, else `+"`ahead`"+` on the better side (above when higher is better, below
