@@ -320,7 +320,7 @@ type decoded struct {
 // acknowledged.
 func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) (decoded, bool) {
 	var out decoded
-	seen := make(map[string]bool, len(msgs)) // by eventKey
+	seen := make(map[eventKey]bool, len(msgs))
 	for _, m := range msgs {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -336,7 +336,7 @@ func (p *Projector) decode(ctx context.Context, msgs []jetstream.Msg) (decoded, 
 		}
 		for i, e := range evs {
 			out.events++
-			k := eventKey(e.Tenant, string(e.Type), e.ID, e.OccurredAt.UnixMilli())
+			k := keyOf(&e)
 			if seen[k] {
 				continue
 			}
@@ -404,8 +404,13 @@ func (p *Projector) deadLetter(ctx context.Context, m jetstream.Msg, seq uint64,
 // type and occurred_at (in milliseconds, as stored). The same id under
 // another tenant is another event: matching on the id alone would let one
 // tenant's events hide another's.
-func eventKey(tenant, typ, id string, ms int64) string {
-	return tenant + "|" + typ + "|" + id + "|" + strconv.FormatInt(ms, 10)
+type eventKey struct {
+	tenant, typ, id string
+	ms              int64
+}
+
+func keyOf(e *events.Event) eventKey {
+	return eventKey{e.Tenant, string(e.Type), e.ID, e.OccurredAt.UnixMilli()}
 }
 
 // unseen drops the events the table already holds, by eventKey. An event
@@ -415,7 +420,8 @@ func (p *Projector) unseen(ctx context.Context, b decoded) ([]stored, error) {
 	if len(b.rows) == 0 {
 		return nil, nil
 	}
-	q := fmt.Sprintf(`SELECT tenant, type, toString(id), toString(toUnixTimestamp64Milli(occurred_at)) FROM %s
+	q := fmt.Sprintf(`SELECT tenant, type, toString(id),
+	toString(toUnixTimestamp64Milli(occurred_at)) FROM %s
 WHERE tenant IN {tenants:Array(String)} AND type IN {types:Array(String)}
 	AND occurred_at >= {lo:DateTime64(3, 'UTC')} AND occurred_at <= {hi:DateTime64(3, 'UTC')}
 	AND id IN {ids:Array(UUID)}`, EventsTable(p.cfg.Database))
@@ -426,18 +432,18 @@ WHERE tenant IN {tenants:Array(String)} AND type IN {types:Array(String)}
 	if len(res.Rows) == 0 {
 		return b.rows, nil
 	}
-	have := make(map[string]bool, len(res.Rows))
+	have := make(map[eventKey]bool, len(res.Rows))
 	for _, r := range res.Rows {
 		ms, err := strconv.ParseInt(r[3].(string), 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("look up stored ids: occurred_at %v: %w", r[3], err)
 		}
-		have[eventKey(r[0].(string), r[1].(string), r[2].(string), ms)] = true
+		have[eventKey{r[0].(string), r[1].(string), r[2].(string), ms}] = true
 	}
 	fresh := make([]stored, 0, max(0, len(b.rows)-len(have)))
-	for _, r := range b.rows {
-		if !have[eventKey(r.ev.Tenant, string(r.ev.Type), r.ev.ID, r.ev.OccurredAt.UnixMilli())] {
-			fresh = append(fresh, r)
+	for i := range b.rows {
+		if !have[keyOf(&b.rows[i].ev)] {
+			fresh = append(fresh, b.rows[i])
 		}
 	}
 	return fresh, nil
