@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/kpi-analytics/kpi/queries"
 )
 
 var goalsCommands = []command{
@@ -18,16 +20,6 @@ var goalsCommands = []command{
 
 func runGoals(ctx context.Context, args []string) error {
 	return dispatch(ctx, "goals", goalsCommands, args)
-}
-
-// goal mirrors queries.Goal as a client sees it.
-type goal struct {
-	KPI    string    `json:"kpi"`
-	Tenant string    `json:"tenant"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
-	Target string    `json:"target"`
-	SetAt  time.Time `json:"set_at"`
 }
 
 // goalFlags are the flags naming a goal: its KPI, tenant and period.
@@ -59,7 +51,7 @@ func goalsSet(ctx context.Context, args []string) error {
 	_ = fs.Parse(args)
 	body := gf.body()
 	body["target"] = *target
-	var g goal
+	var g queries.Goal
 	if err := af.call(ctx, "PUT", "/v1/goals", body, &g); err != nil {
 		return err
 	}
@@ -97,7 +89,7 @@ func goalsList(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
 	_ = fs.Parse(args)
 	var ans struct {
-		Goals []goal `json:"goals"`
+		Goals []queries.Goal `json:"goals"`
 	}
 	if err := af.call(ctx, "GET", "/v1/goals?"+q.Encode(), nil, &ans); err != nil {
 		return err
