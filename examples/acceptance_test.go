@@ -352,12 +352,20 @@ func withGoal(t *testing.T, h *apptest.Harness, name, tenant, from, to, target s
 	return g
 }
 
-// checkGoals compares the README's table rows with what the API said.
-func checkGoals(t *testing.T, got, want map[string]goalRow) {
+// goalCase is one row of the README's goal table: a KPI, the target set
+// for it, and what the API must answer.
+type goalCase struct {
+	name, target string
+	want         goalRow
+}
+
+// checkGoals sets each case's goal for tenant over [from, to) and compares
+// the answer with the README's row.
+func checkGoals(t *testing.T, h *apptest.Harness, tenant, from, to string, cases []goalCase) {
 	t.Helper()
-	for name, w := range want {
-		if g := got[name]; g != w {
-			t.Errorf("%s: got %+v, want %+v", name, g, w)
+	for _, c := range cases {
+		if got := withGoal(t, h, c.name, tenant, from, to, c.target); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
 		}
 	}
 }
@@ -366,41 +374,35 @@ func checkGoals(t *testing.T, got, want map[string]goalRow) {
 // 2023) against the week before, with goals an agency might have set.
 func checkFacebookGoals(t *testing.T, h *apptest.Harness) {
 	t.Helper()
-	const from, to = "2023-08-21", "2023-08-28"
-	got := map[string]goalRow{}
-	for _, g := range []struct{ name, target string }{{"impressions", "50000000"},
-		{"clicks", "9000"}, {"ctr", "0.018"}, {"spend", "15000"}, {"cpc", "1.50"},
-		{"cpm", "0.30"}, {"conversions", "700"}, {"conversion_rate", "8"}} {
-		got[g.name] = withGoal(t, h, g.name, "facebook-demo", from, to, g.target)
-	}
-	checkGoals(t, got, map[string]goalRow{
-		"impressions":     {"46625578", "50000000.00", "93.3", "behind", "51518569", "-9.5"},
-		"clicks":          {"8429", "9000.00", "93.7", "behind", "9228", "-8.7"},
-		"ctr":             {"0.0181", "0.018", "100.4", "on_track", "0.0179", "0.9"},
-		"spend":           {"12879.85", "15000.00", "85.9", "ahead", "14335.22", "-10.2"},
-		"cpc":             {"1.52804", "1.50", "101.9", "on_track", "1.553448", "-1.6"},
-		"cpm":             {"0.27624", "0.30", "92.1", "ahead", "0.278253", "-0.7"},
-		"conversions":     {"700", "700.00", "100.0", "on_track", "808", "-13.4"},
-		"conversion_rate": {"8.3047", "8.00", "103.8", "on_track", "8.7560", "-5.2"},
+	checkGoals(t, h, "facebook-demo", "2023-08-21", "2023-08-28", []goalCase{
+		{"impressions", "50000000",
+			goalRow{"46625578", "50000000.00", "93.3", "behind", "51518569", "-9.5"}},
+		{"clicks", "9000", goalRow{"8429", "9000.00", "93.7", "behind", "9228", "-8.7"}},
+		{"ctr", "0.018", goalRow{"0.0181", "0.018", "100.4", "on_track", "0.0179", "0.9"}},
+		{"spend", "15000",
+			goalRow{"12879.85", "15000.00", "85.9", "ahead", "14335.22", "-10.2"}},
+		{"cpc", "1.50", goalRow{"1.52804", "1.50", "101.9", "on_track", "1.553448", "-1.6"}},
+		{"cpm", "0.30", goalRow{"0.27624", "0.30", "92.1", "ahead", "0.278253", "-0.7"}},
+		{"conversions", "700", goalRow{"700", "700.00", "100.0", "on_track", "808", "-13.4"}},
+		{"conversion_rate", "8",
+			goalRow{"8.3047", "8.00", "103.8", "on_track", "8.7560", "-5.2"}},
 	})
 }
 
 // checkTelcoGoals: December 2024 against November, with goals.
 func checkTelcoGoals(t *testing.T, h *apptest.Harness) {
 	t.Helper()
-	const from, to = "2024-12-01", "2025-01-01"
-	got := map[string]goalRow{}
-	for _, g := range []struct{ name, target string }{{"mrr", "450000"}, {"net_new_mrr", "0"},
-		{"mrr_churned", "50000"}, {"customer_churn_rate", "5"}, {"arpa", "64"},
-		{"clv_predictive", "1000"}} {
-		got[g.name] = withGoal(t, h, g.name, "telco-demo", from, to, g.target)
-	}
-	checkGoals(t, got, map[string]goalRow{
-		"mrr":                 {"316985.75", "450000.00", "70.4", "behind", "455661.00", "-30.4"},
-		"net_new_mrr":         {"-138675.25", "0.00", "null", "behind", "30947.80", "-548.1"},
-		"mrr_churned":         {"139130.85", "50000.00", "278.3", "behind", "0.00", "null"},
-		"customer_churn_rate": {"26.5785", "5.00", "531.6", "behind", "0.0000", "null"},
-		"arpa":                {"61.265124", "64.00", "95.7", "on_track", "64.798208", "-5.5"},
-		"clv_predictive":      {"230.50634", "1000.00", "23.1", "behind", "null", "null"},
+	checkGoals(t, h, "telco-demo", "2024-12-01", "2025-01-01", []goalCase{
+		{"mrr", "450000",
+			goalRow{"316985.75", "450000.00", "70.4", "behind", "455661.00", "-30.4"}},
+		{"net_new_mrr", "0",
+			goalRow{"-138675.25", "0.00", "null", "behind", "30947.80", "-548.1"}},
+		{"mrr_churned", "50000",
+			goalRow{"139130.85", "50000.00", "278.3", "behind", "0.00", "null"}},
+		{"customer_churn_rate", "5",
+			goalRow{"26.5785", "5.00", "531.6", "behind", "0.0000", "null"}},
+		{"arpa", "64", goalRow{"61.265124", "64.00", "95.7", "on_track", "64.798208", "-5.5"}},
+		{"clv_predictive", "1000",
+			goalRow{"230.50634", "1000.00", "23.1", "behind", "null", "null"}},
 	})
 }
