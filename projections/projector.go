@@ -283,7 +283,8 @@ func (p *Projector) commit(ctx context.Context, b prepared) {
 
 // retry runs op until it succeeds, extending the messages' ack deadline
 // between attempts, or until ctx ends.
-func (p *Projector) retry(ctx context.Context, msgs []jetstream.Msg, op func() ([]stored, error)) ([]stored, error) {
+func (p *Projector) retry(ctx context.Context, msgs []jetstream.Msg,
+	op func() ([]stored, error)) ([]stored, error) {
 	for backoff := 100 * time.Millisecond; ; backoff = next(backoff) {
 		out, err := op()
 		if err == nil {

@@ -156,7 +156,8 @@ type GoalFilter struct {
 // Goals lists the goals matching f, ordered by KPI, tenant and period.
 func (e *Engine) Goals(ctx context.Context, f GoalFilter) ([]Goal, error) {
 	q := `SELECT kpi, tenant, period_start, period_end, target, set_at FROM %s.goals FINAL
-WHERE ({kpi:String} = '' OR kpi = {kpi:String}) AND ({tenant:String} = '' OR tenant = {tenant:String})
+WHERE ({kpi:String} = '' OR kpi = {kpi:String})
+	AND ({tenant:String} = '' OR tenant = {tenant:String})
 	AND period_end > {from:DateTime64(3, 'UTC')} AND period_start < {to:DateTime64(3, 'UTC')}
 ORDER BY kpi, tenant, period_start, period_end`
 	to := f.To

@@ -158,7 +158,8 @@ func TestHTTPCountsCarryNoCurrency(t *testing.T) {
 			t.Errorf("%s carries a currency: %s", k, body)
 		}
 	}
-	_, body := do(t, h, ctx, "GET", "/v1/kpis/spend?from=2024-02-01&to=2024-03-01&group_by=currency", "")
+	_, body := do(t, h, ctx, "GET",
+		"/v1/kpis/spend?from=2024-02-01&to=2024-03-01&group_by=currency", "")
 	if strings.Count(body, `"window_start"`) != 2 || strings.Contains(body, `"currency": ""`) {
 		t.Errorf("spend by currency, want an EUR and a USD row: %s", body)
 	}

@@ -181,7 +181,8 @@ var syntheticColumns = [][2]string{
 	{"id", "generateUUIDv4(number)"},
 	{"tenant", "'t' || toString(number % 10)"},
 	{"type", "typ"},
-	{"occurred_at", "toDateTime64('2024-01-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(h % 7776000000)"},
+	{"occurred_at", "toDateTime64('2024-01-01 00:00:00', 3, 'UTC') + " +
+		"toIntervalMillisecond(h % 7776000000)"}, // 90 days
 	{"received_at", "occurred_at"},
 	{"source", "'bench'"},
 	{"campaign", "camp"},

@@ -391,7 +391,8 @@ func TestGoalsNeedAnAdminKey(t *testing.T) {
 	_, acmeRead := admin.newKey("acme", auth.RoleRead)
 	_, acmeAdmin := admin.newKey("acme", auth.RoleAdmin)
 	goal := func(tenant string) string {
-		return `{"kpi":"clicks","tenant":"` + tenant + `","from":"2024-05-01","to":"2024-06-01","target":10}`
+		return `{"kpi":"clicks","tenant":"` + tenant +
+			`","from":"2024-05-01","to":"2024-06-01","target":10}`
 	}
 	for _, tc := range []struct {
 		name         string
