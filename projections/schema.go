@@ -85,6 +85,8 @@ ORDER BY (tenant, type, occurred_at)`, db)}
 	Version: 2, Name: "event columns of the KPI catalogue", SQL: addCatalogueColumns,
 }, {
 	Version: 3, Name: "goals table", SQL: createGoals,
+}, {
+	Version: 4, Name: "catalogue and ad position aggregates", SQL: addCatalogueAggregates,
 }}
 
 // Migrate creates database db if needed and applies every migration not yet
@@ -141,7 +143,7 @@ func Columns() []warehouse.Column { return append([]warehouse.Column(nil), event
 // BenchRow builds a synthetic click row for insert benchmarks.
 func BenchRow(i int, at time.Time) []any {
 	id := fmt.Sprintf("0195f5c3-2b1e-7a1e-9f00-%012d", i)
-	row := []any{id, fmt.Sprintf("bench-%d", i%10), "click", at.Add(time.Duration(i) * time.Second),
+	row := []any{id, fmt.Sprintf("bench-%d", i%10), "click", at.Add(time.Duration(i) * 10 * time.Millisecond),
 		at, "bench", fmt.Sprintf("campaign-%d", i%50), fmt.Sprintf("ad-%d", i%500), "search",
 		int64(1), int64(0), int64(0), "", "", "", "", "", "", uint64(i + 1), uint32(0)}
 	return append(row, catalogueZero()...)

@@ -39,9 +39,11 @@ var (
 		where: "channel = '" + BrandedSearchChannel + "'",
 		into:  map[events.Type]measure{events.TypeImpression: mBrandedImpressions}})
 	srcPosition = &source{name: "ad positions", dims: adDims[:4], run: flow{
-		types: []events.Type{events.TypeImpression}, where: "ad_position > 0",
-		cols: []col{{sql: "sum(toDecimal128(ad_position, 6) * count)", m: mPositionWeighted},
-			{sql: "sum(count)", m: mPositionImpressions}}}.run}
+		types: []events.Type{events.TypeImpression}, hourly: true,
+		aggs: []string{"sum(toDecimal128(ad_position, 6) * count)",
+			"sumIf(count, ad_position > 0)"},
+		cols: []col{{sql: "sum(a1)", m: mPositionWeighted},
+			{sql: "sum(a2)", m: mPositionImpressions}}}.run}
 )
 
 func adSource(name string, s adScope) *source {

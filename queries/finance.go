@@ -17,13 +17,15 @@ var (
 	srcRevenue = &source{name: "revenue", dims: []string{DimTenant, DimCurrency}, run: flow{
 		types:    []events.Type{events.TypeInvoicePaid, events.TypeRefund},
 		currency: true,
-		cols: []col{{sql: "sumIf(amount, type = 'invoice_paid')", m: mInvoiced, money: true},
-			{sql: "sumIf(amount, type = 'refund')", m: mRefunded, money: true}}}.run}
+		aggs: []string{"sum(amount)"},
+		cols: []col{{sql: "sumIf(a1, type = 'invoice_paid')", m: mInvoiced, money: true},
+			{sql: "sumIf(a1, type = 'refund')", m: mRefunded, money: true}}}.run}
 	srcExpenses = &source{name: "expenses",
 		dims: []string{DimTenant, DimCurrency, DimCategory, DimProject, DimTeam}, run: flow{
 			types: []events.Type{events.TypeExpense}, currency: true,
-			cols: []col{{sql: "sum(amount)", m: mExpenses, money: true},
-				{sql: "sumIf(amount, category IN (" + quoted(SalesMarketingCategories) + "))",
+			keys: []string{"category"}, aggs: []string{"sum(amount)"},
+			cols: []col{{sql: "sum(a1)", m: mExpenses, money: true},
+				{sql: "sumIf(a1, category IN (" + quoted(SalesMarketingCategories) + "))",
 					m: mSalesMarketing, money: true}}}.run}
 	srcRevenueToDate = &source{name: "revenue to date", dims: []string{DimTenant},
 		run: runRevenueToDate}

@@ -15,22 +15,28 @@ var (
 	srcFunnel = &source{name: "funnel", dims: []string{DimTenant}, run: flow{
 		types: []events.Type{events.TypeLeadCreated, events.TypeLeadQualified,
 			events.TypeOpportunityCreated, events.TypeDealWon, events.TypeDealLost},
+		// Only qualifications are told apart by stage, so each step is one
+		// inner row and its distinct leads are not summed over stages.
+		keys: []string{"if(type = 'lead_qualified', stage, '') AS step_stage"},
+		aggs: []string{"uniqExact(lead)"},
 		cols: []col{
-			{sql: "uniqExactIf(lead, type = 'lead_created')", m: mLeads},
-			{sql: "uniqExactIf(lead, type = 'lead_qualified' AND stage = 'mql')", m: mMQLs},
-			{sql: "uniqExactIf(lead, type = 'lead_qualified' AND stage = 'sql')", m: mSQLs},
-			{sql: "uniqExactIf(lead, type = 'opportunity_created')", m: mOpportunities},
-			{sql: "uniqExactIf(lead, type = 'deal_won')", m: mDealsWon},
-			{sql: "uniqExactIf(lead, type = 'deal_lost')", m: mDealsLost}}}.run}
+			{sql: "sumIf(a1, type = 'lead_created')", m: mLeads},
+			{sql: "sumIf(a1, type = 'lead_qualified' AND step_stage = 'mql')", m: mMQLs},
+			{sql: "sumIf(a1, type = 'lead_qualified' AND step_stage = 'sql')", m: mSQLs},
+			{sql: "sumIf(a1, type = 'opportunity_created')", m: mOpportunities},
+			{sql: "sumIf(a1, type = 'deal_won')", m: mDealsWon},
+			{sql: "sumIf(a1, type = 'deal_lost')", m: mDealsLost}}}.run}
 	srcUpsell = &source{name: "upsells", dims: []string{DimTenant, DimPlan, DimCampaign},
 		run: flow{types: []events.Type{events.TypeUpsellOffered, events.TypeUpsellAccepted},
-			cols: []col{{sql: "countIf(type = 'upsell_offered')", m: mUpsellOffered},
-				{sql: "countIf(type = 'upsell_accepted')", m: mUpsellAccepted}}}.run}
+			aggs: []string{"count()"},
+			cols: []col{{sql: "sumIf(a1, type = 'upsell_offered')", m: mUpsellOffered},
+				{sql: "sumIf(a1, type = 'upsell_accepted')", m: mUpsellAccepted}}}.run}
 	srcAttendance = &source{name: "event attendance",
 		dims: []string{DimTenant, DimEventName, DimCampaign, DimChannel}, run: flow{
 			types: []events.Type{events.TypeEventRegistration, events.TypeEventAttendance},
-			cols: []col{{sql: "sumIf(count, type = 'event_registration')", m: mRegistrations},
-				{sql: "sumIf(count, type = 'event_attendance')", m: mAttendees}}}.run}
+			aggs: []string{"sum(count)"},
+			cols: []col{{sql: "sumIf(a1, type = 'event_registration')", m: mRegistrations},
+				{sql: "sumIf(a1, type = 'event_attendance')", m: mAttendees}}}.run}
 	srcEventCustomers = &source{name: "customers acquired at events",
 		dims: []string{DimTenant, DimEventName}, run: runEventCustomers}
 )

@@ -9,12 +9,15 @@ import (
 
 var (
 	srcTime = &source{name: "time logged", dims: []string{DimTenant, DimPerson, DimTeam,
-		DimProject}, run: flow{types: []events.Type{events.TypeTimeLogged}, cols: []col{
-		{sql: "sum(hours)", m: mHours}, {sql: "sumIf(hours, billable = 1)", m: mBillableHours}}}.run}
+		DimProject}, run: flow{types: []events.Type{events.TypeTimeLogged},
+		keys: []string{"billable"}, aggs: []string{"sum(hours)"}, cols: []col{
+			{sql: "sum(a1)", m: mHours}, {sql: "sumIf(a1, billable = 1)", m: mBillableHours}}}.run}
 	srcSurvey = &source{name: "survey responses", dims: []string{DimTenant, DimTeam},
-		run: flow{types: []events.Type{events.TypeSurveyResponse}, cols: []col{
-			{sql: "count()", m: mResponses}, {sql: "countIf(score >= 9)", m: mPromoters},
-			{sql: "countIf(score <= 6)", m: mDetractors}, {sql: "sum(score)", m: mScoreSum}}}.run}
+		run: flow{types: []events.Type{events.TypeSurveyResponse}, keys: []string{"score"},
+			aggs: []string{"count()"}, cols: []col{
+				{sql: "sum(a1)", m: mResponses}, {sql: "sumIf(a1, score >= 9)", m: mPromoters},
+				{sql: "sumIf(a1, score <= 6)", m: mDetractors},
+				{sql: "sum(a1 * score)", m: mScoreSum}}}.run}
 	srcProjects = &source{name: "projects", dims: []string{DimTenant, DimProject},
 		run: runProjects}
 )

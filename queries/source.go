@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/kpi-analytics/kpi/events"
+	"github.com/kpi-analytics/kpi/projections"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
 )
 
@@ -32,14 +34,26 @@ type query struct {
 
 // flow is the most common source shape: aggregates of the events of some
 // types whose occurred_at lies in the window, per window start and group.
+//
+// It reads in two steps so that ClickHouse can answer from a projection:
+// the inner query groups by window, group, type and keys and reads aggs,
+// aggregates the projection holds verbatim (named a1, a2, ...); the outer
+// one pivots them into cols, whose conditions (type = ..., stage = ...)
+// select inner rows by their keys. An aggregate with a condition inside,
+// such as sumIf(amount, type = 'refund'), would not match the projection.
 type flow struct {
 	types []events.Type
-	// where is an extra SQL condition, without a leading AND.
-	where string
+	// keys are more columns the inner query groups by: projection keys, or
+	// expressions of them written "expr AS name".
+	keys []string
+	aggs []string
 	// currency groups rows by currency too, so that money columns can be
 	// converted or checked for mixing.
 	currency bool
 	cols     []col
+	// hourly reads the ad_position_hourly projection (hourly, impressions)
+	// instead of catalogue_30m.
+	hourly bool
 }
 
 // col is one aggregate of a query and the measure it adds to. Money
@@ -69,23 +83,46 @@ func (f flow) run(ctx context.Context, q *query) error {
 }
 
 func (f flow) sql(q *query) string {
-	keys := groupColumns(q.req.GroupBy)
+	outer := groupColumns(q.req.GroupBy)
 	if f.currency {
-		keys = append(keys, "currency")
+		outer = append(outer, "currency")
 	}
-	aggs := make([]string, len(f.cols))
+	inner := append([]string{"type"}, outer...)
+	for _, k := range f.keys {
+		if !slices.Contains(inner, k) {
+			inner = append(inner, k)
+		}
+	}
+	names := make([]string, len(inner))
+	for i, k := range inner {
+		names[i] = k
+		if _, alias, ok := strings.Cut(k, " AS "); ok {
+			names[i] = alias
+		}
+	}
+	aggs := make([]string, len(f.aggs))
+	for i, a := range f.aggs {
+		aggs[i] = fmt.Sprintf("%s AS a%d", a, i+1)
+	}
+	cols := make([]string, len(f.cols))
 	for i, c := range f.cols {
-		aggs[i] = c.sql
+		cols[i] = c.sql
 	}
-	where := ""
-	if f.where != "" {
-		where = " AND " + f.where
+	ws, span, where := windowExpr(q.req, q.timeKey()), q.rangeFilter(), projections.CatalogueFilter
+	if f.hourly {
+		ws, span, where = windowExpr(q.req, "occurred_at"), timeFilter(q.req),
+			projections.PositionFilter
 	}
-	return fmt.Sprintf(`SELECT %s AS ws%s, %s
-FROM %s.events
-WHERE type IN (%s) AND %s%s%s
-GROUP BY ws%s`, windowExpr(q.req, "occurred_at"), prefixed(keys), strings.Join(aggs, ", "),
-		q.e.db, typeList(f.types), timeFilter(q.req), where, dimFilters(q.req), prefixed(keys))
+	return fmt.Sprintf(`SELECT ws%s, %s
+FROM (
+	SELECT %s AS ws, %s, %s
+	FROM %s.events
+	WHERE type IN (%s) AND %s AND %s%s
+	GROUP BY ws, %s
+)
+GROUP BY ws%s`, prefixed(outer), strings.Join(cols, ", "), ws, strings.Join(inner, ", "),
+		strings.Join(aggs, ", "), q.e.db, typeList(f.types), where, span, dimFilters(q.req),
+		strings.Join(names, ", "), prefixed(outer))
 }
 
 // collect adds the rows of res to the request's groups.
@@ -230,6 +267,37 @@ func wholeHourZone(req Request) bool {
 		}
 	}
 	return true
+}
+
+// bucketed reports whether every bound of the request's windows falls on
+// a projections.Bucket boundary, so that windows and states at bounds can
+// be read from whole buckets of the catalogue_30m projection. Otherwise
+// (minute windows, ranges off the half hour, zones offset by 45 minutes)
+// sources run the same SQL over occurred_at, which ClickHouse answers from
+// the raw rows, with the same result.
+func (q *query) bucketed() bool {
+	size := projections.BucketSize.Milliseconds()
+	for _, b := range q.bounds {
+		if b.UnixMilli()%size != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// timeKey is the time column sources compare with window bounds: the
+// projection's bucket when the request is bucketed, else occurred_at.
+func (q *query) timeKey() string {
+	if q.bucketed() {
+		return projections.Bucket
+	}
+	return "occurred_at"
+}
+
+// rangeFilter restricts timeKey to [from, to).
+func (q *query) rangeFilter() string {
+	t := q.timeKey()
+	return t + " >= {from:DateTime64(3, 'UTC')} AND " + t + " < {to:DateTime64(3, 'UTC')}"
 }
 
 // timeFilter restricts occurred_at to [from, to), over the hour column when

@@ -27,12 +27,13 @@ var (
 	srcFollowers = &source{name: "followers", dims: []string{DimTenant, DimAccount, DimChannel},
 		run: runFollowers}
 	srcMentions = &source{name: "mentions", dims: []string{DimTenant, DimChannel, DimSentiment},
-		run: flow{types: []events.Type{events.TypeMention}, cols: []col{
-			{sql: "sum(count)", m: mMentions},
-			{sql: "sumIf(count, sentiment = 'positive')", m: mMentionsPositive},
-			{sql: "sumIf(count, sentiment = 'negative')", m: mMentionsNegative},
-			{sql: "sumIf(count, sentiment != '')", m: mMentionsRated},
-			{sql: "sum(reach)", m: mReach}}}.run}
+		run: flow{types: []events.Type{events.TypeMention}, keys: []string{"sentiment"},
+			aggs: []string{"sum(count)", "sum(reach)"}, cols: []col{
+				{sql: "sum(a1)", m: mMentions},
+				{sql: "sumIf(a1, sentiment = 'positive')", m: mMentionsPositive},
+				{sql: "sumIf(a1, sentiment = 'negative')", m: mMentionsNegative},
+				{sql: "sumIf(a1, sentiment != '')", m: mMentionsRated},
+				{sql: "sum(a2)", m: mReach}}}.run}
 	srcKeywords = &source{name: "keyword ranks", dims: []string{DimTenant, DimKeyword, DimEngine},
 		run: runKeywords}
 )
