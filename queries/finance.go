@@ -17,7 +17,7 @@ var (
 	srcRevenue = &source{name: "revenue", dims: []string{DimTenant, DimCurrency}, run: flow{
 		types:    []events.Type{events.TypeInvoicePaid, events.TypeRefund},
 		currency: true,
-		aggs: []string{"sum(amount)"},
+		aggs:     []string{"sum(amount)"},
 		cols: []col{{sql: "sumIf(a1, type = 'invoice_paid')", m: mInvoiced, money: true},
 			{sql: "sumIf(a1, type = 'refund')", m: mRefunded, money: true}}}.run}
 	srcExpenses = &source{name: "expenses",

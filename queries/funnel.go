@@ -34,7 +34,7 @@ var (
 	srcAttendance = &source{name: "event attendance",
 		dims: []string{DimTenant, DimEventName, DimCampaign, DimChannel}, run: flow{
 			types: []events.Type{events.TypeEventRegistration, events.TypeEventAttendance},
-			aggs: []string{"sum(count)"},
+			aggs:  []string{"sum(count)"},
 			cols: []col{{sql: "sumIf(a1, type = 'event_registration')", m: mRegistrations},
 				{sql: "sumIf(a1, type = 'event_attendance')", m: mAttendees}}}.run}
 	srcEventCustomers = &source{name: "customers acquired at events",

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/kpi-analytics/kpi/events"
-	"github.com/kpi-analytics/kpi/projections"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 // source is one query over the events table that adds some measures to
