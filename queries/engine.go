@@ -15,6 +15,9 @@ import (
 type Engine struct {
 	wh warehouse.Conn
 	db string
+	// unbucketed makes every source read occurred_at, as it does for a
+	// request off the half hour; tests compare the two paths.
+	unbucketed bool
 }
 
 // NewEngine returns an Engine reading the tables of database db.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kpi-analytics/kpi/events"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 // SalesMarketingCategories are the expense categories that count as sales
@@ -32,16 +33,17 @@ var (
 )
 
 // runRevenueToDate sums, at each window's end, the net revenue and counts
-// the paying customers of all time up to it.
+// the paying customers of all time up to it. The inner query sums per
+// customer and point (point p holds the events between bound p and bound
+// p+1); each window's end then takes the points before it.
 func runRevenueToDate(ctx context.Context, q *query) error {
 	for _, c := range []struct {
 		currency bool
 		agg      string
 		m        measure
 	}{
-		{true, "sumIf(amount, type = 'invoice_paid') - sumIf(amount, type = 'refund')",
-			mNetRevenueToDate},
-		{false, "uniqExactIf(customer, type = 'invoice_paid' AND amount > 0)", mPayersToDate},
+		{true, "sumIf(s, type = 'invoice_paid') - sumIf(s, type = 'refund')", mNetRevenueToDate},
+		{false, "uniqExactIf(customer, type = 'invoice_paid' AND mx > 0)", mPayersToDate},
 	} {
 		keys := groupColumns(q.req.GroupBy)
 		if c.currency {
@@ -49,10 +51,17 @@ func runRevenueToDate(ctx context.Context, q *query) error {
 		}
 		sql := fmt.Sprintf(`WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds
 SELECT toInt64(bi) - 2 AS wi%[1]s, %[2]s
-FROM %[3]s.events
+FROM (
+	SELECT tenant, type, currency, customer, arrayCount(b -> b <= %[5]s, bounds) AS p,
+		sum(amount) AS s, max(amount) AS mx
+	FROM %[3]s.events
+	WHERE type IN ('invoice_paid', 'refund') AND %[6]s AND %[5]s < bounds[-1]%[4]s
+	GROUP BY tenant, type, currency, customer, p
+)
 ARRAY JOIN arrayEnumerate(bounds) AS bi
-WHERE type IN ('invoice_paid', 'refund') AND bi >= 2 AND occurred_at < bounds[bi]%[4]s
-GROUP BY wi%[1]s`, prefixed(keys), c.agg, q.e.db, dimFilters(q.req))
+WHERE bi >= 2 AND p < bi
+GROUP BY wi%[1]s`, prefixed(keys), c.agg, q.e.db, dimFilters(q.req), q.timeKey(),
+			projections.CatalogueFilter)
 		res, err := q.e.wh.Query(ctx, sql, q.boundParams())
 		if err != nil {
 			return err

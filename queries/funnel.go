@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kpi-analytics/kpi/events"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 // Funnel counts are distinct leads per window: a lead qualified twice in a
@@ -49,19 +50,20 @@ func runEventCustomers(ctx context.Context, q *query) error {
 FROM (
 	SELECT tenant, customer, event_name, min(occurred_at) AS attended
 	FROM %[3]s.events
-	WHERE type = 'event_attendance' AND customer != ''%[4]s
+	WHERE type = 'event_attendance' AND %[5]s AND customer != ''%[4]s
 	GROUP BY tenant, customer, event_name
 ) AS a
 INNER JOIN (
-	SELECT tenant, customer, min(occurred_at) AS first_paid
+	SELECT tenant, customer, minIf(occurred_at, amount > 0) AS first_paid
 	FROM %[3]s.events
-	WHERE type IN ('subscription_started', 'subscription_changed') AND amount > 0
+	WHERE type IN ('subscription_started', 'subscription_changed') AND %[5]s
 	GROUP BY tenant, customer
+	HAVING max(amount) > 0
 ) AS p ON a.tenant = p.tenant AND a.customer = p.customer
 WHERE p.first_paid >= a.attended AND p.first_paid >= {from:DateTime64(3, 'UTC')}
 	AND p.first_paid < {to:DateTime64(3, 'UTC')}
 GROUP BY ws%[2]s`, windowExpr(q.req, "p.first_paid"), prefixed(qualified("a", q.req.GroupBy)),
-		q.e.db, dimFilters(q.req))
+		q.e.db, dimFilters(q.req), projections.CatalogueFilter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err

@@ -63,13 +63,15 @@ func (c *converter) factor(cur string) (*big.Rat, error) {
 	return new(big.Rat).Quo(eurRates[c.to], from), nil
 }
 
-// sqlFactor is the SQL of the factor for the currency column, for queries
-// that must convert before they aggregate (MRR per customer). Factors are
-// rounded to 12 decimals; a currency without a rate gets 0, and the query
-// also returns its currencies so the caller can report ErrNoRate.
-const sqlFactor = "{fx_rate:Array(Decimal(38, 12))}[indexOf({fx_cur:Array(String)}, currency)]"
+// fxFactor is the SQL of the factor for the currency in expression cur,
+// for queries that must convert before they aggregate (MRR per customer).
+// Factors are rounded to 12 decimals; a currency without a rate gets 0, and
+// the query also returns its currencies so the caller can report ErrNoRate.
+func fxFactor(cur string) string {
+	return "{fx_rate:Array(Decimal(38, 12))}[indexOf({fx_cur:Array(String)}, " + cur + ")]"
+}
 
-// params returns the fx_cur and fx_rate parameters of sqlFactor.
+// params returns the fx_cur and fx_rate parameters of fxFactor.
 func (c *converter) params() (string, string) {
 	curs := rateCurrencies()
 	rates := make([]string, len(curs))

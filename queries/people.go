@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kpi-analytics/kpi/events"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 var (
@@ -31,20 +32,21 @@ func runProjects(ctx context.Context, q *query) error {
 	sql := fmt.Sprintf(`SELECT %[1]s AS ws%[2]s, if(c.cur != '', c.cur, e.cur) AS currency,
 	count(), sum(e.h), sum(c.h), sum(e.amt), sum(c.amt)
 FROM (
-	SELECT tenant, project, max(occurred_at) AS done, argMax(hours, %[5]s) AS h,
-		argMax(amount, %[5]s) AS amt, argMax(currency, %[5]s) AS cur
-	FROM %[3]s.events WHERE type = 'project_completed'%[4]s
+	SELECT tenant, project, max(occurred_at) AS done,
+		argMax((hours, amount, currency), %[5]s) AS st, st.1 AS h, st.2 AS amt, st.3 AS cur
+	FROM %[3]s.events WHERE type = 'project_completed' AND %[6]s%[4]s
 	GROUP BY tenant, project
 ) AS c
 INNER JOIN (
-	SELECT tenant, project, argMax(hours, %[5]s) AS h, argMax(amount, %[5]s) AS amt,
-		argMax(currency, %[5]s) AS cur
-	FROM %[3]s.events WHERE type = 'project_estimate'%[4]s
+	SELECT tenant, project,
+		argMax((hours, amount, currency), %[5]s) AS st, st.1 AS h, st.2 AS amt, st.3 AS cur
+	FROM %[3]s.events WHERE type = 'project_estimate' AND %[6]s%[4]s
 	GROUP BY tenant, project
 ) AS e ON c.tenant = e.tenant AND c.project = e.project
 WHERE c.done >= {from:DateTime64(3, 'UTC')} AND c.done < {to:DateTime64(3, 'UTC')}
 GROUP BY ws%[2]s, currency`, windowExpr(q.req, "c.done"),
-		prefixed(qualified("c", q.req.GroupBy)), q.e.db, dimFilters(q.req), latest)
+		prefixed(qualified("c", q.req.GroupBy)), q.e.db, dimFilters(q.req), latest,
+		projections.CatalogueFilter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err

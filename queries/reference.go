@@ -71,8 +71,12 @@ func referenceRules() string {
   daylight-saving day lasts 23 or 25 hours. An event counts in the window of its `+"`occurred_at`"+`,
   however late it arrives.
 - **Zero denominators**: a ratio whose denominator is zero has value `+"`null`"+`.
-- **States at an instant** (MRR, followers) are the latest event before it: for subscriptions
-  strictly before, for follower snapshots at or before.
+- **States at an instant** (MRR, followers) are the latest event strictly before it, as
+  windows are half-open: a snapshot taken at exactly a window's end belongs to the next one.
+- **Pre-aggregation**: ad KPIs read the hourly projections of the events table and every other
+  KPI reads its half-hourly one, whenever each window bound falls on the hour (ad KPIs) or the
+  half hour (the others). Other ranges, minute windows and zones offset by 45 minutes read the
+  raw events with the same SQL and get the same values, only slower.
 - **Sessions** end after %s without a page view; see `+"`sessions`"+`.
 - **Currencies**: amounts in several currencies are refused unless filtered or grouped by
   currency, or converted with `+"`convert_to`"+`. Conversion uses one fixed table, the %s,

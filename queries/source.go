@@ -276,6 +276,9 @@ func wholeHourZone(req Request) bool {
 // sources run the same SQL over occurred_at, which ClickHouse answers from
 // the raw rows, with the same result.
 func (q *query) bucketed() bool {
+	if q.e.unbucketed {
+		return false
+	}
 	size := projections.BucketSize.Milliseconds()
 	for _, b := range q.bounds {
 		if b.UnixMilli()%size != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kpi-analytics/kpi/events"
 	"github.com/kpi-analytics/kpi/internal/warehouse"
+	"github.com/kpi-analytics/kpi/projections"
 )
 
 // SessionTimeout is the session rule: a session is a run of one visitor's
@@ -43,6 +44,10 @@ func runSessions(ctx context.Context, q *query) error {
 	outer := filtersOn(q.req, func(d string) bool { return d != DimTenant })
 	sql := fmt.Sprintf(sessionsSQL, windowExpr(q.req, "start"), prefixed(q.req.GroupBy),
 		q.e.db, inner, outer, latest)
+	if q.bucketed() {
+		sql = fmt.Sprintf(sessionBucketsSQL, windowExpr(q.req, "start"), prefixed(q.req.GroupBy),
+			q.e.db, inner, outer, latest, projections.Bucket, projections.CatalogueFilter)
+	}
 	p := q.params()
 	p["lookback"] = warehouse.FormatTime(q.req.From.Add(-SessionTimeout))
 	p["gap_ms"] = fmt.Sprint(SessionTimeout.Milliseconds())
@@ -87,22 +92,72 @@ FROM (
 WHERE start >= {from:DateTime64(3, 'UTC')}%[5]s
 GROUP BY ws%[2]s`
 
+// sessionBucketsSQL is sessionsSQL over the catalogue_30m projection's
+// half hours: per visitor, session id and bucket, the first and last view,
+// the views and the first view's attribution. Views in one bucket are less
+// than SessionTimeout apart, so a session break only ever falls between
+// buckets, where the gap from one bucket's last view to the next one's
+// first decides it. Sessions come out exactly as from the views. Verbs as
+// sessionsSQL's, then 7 the bucket, 8 the projection's filter.
+const sessionBucketsSQL = `SELECT %[1]s AS ws%[2]s, count(), countIf(views = 1), sum(views)
+FROM (
+	SELECT tenant, min(first) AS start, sum(n) AS views, argMin(attr, first) AS a,
+		if(a.1 != '', a.1, if(a.4 != '', domainWithoutWWW(a.4), '(direct)')) AS utm_source,
+		if(a.2 != '', a.2, if(a.1 != '', '(not set)',
+			if(a.4 != '', 'referral', '(none)'))) AS utm_medium,
+		if(a.3 != '', a.3, '(not set)') AS utm_campaign
+	FROM (
+		SELECT tenant, visitor, session_id, first, n, attr,
+			sum(gap) OVER (PARTITION BY tenant, visitor, session_id ORDER BY bucket
+				ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sid
+		FROM (
+			SELECT tenant, visitor, session_id, bucket, first, n, attr,
+				dateDiff('millisecond', lagInFrame(last, 1, toDateTime64(0, 3, 'UTC'))
+					OVER (PARTITION BY tenant, visitor, session_id ORDER BY bucket
+						ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), first) > {gap_ms:Int64} AS gap
+			FROM (
+				SELECT tenant, visitor, session_id, %[7]s AS bucket, min(occurred_at) AS first,
+					max(occurred_at) AS last, count() AS n,
+					argMin((utm_source, utm_medium, utm_campaign, referrer), %[6]s) AS attr
+				FROM %[3]s.events
+				WHERE type = 'page_view' AND %[8]s
+					AND %[7]s >= {lookback:DateTime64(3, 'UTC')}
+					AND %[7]s < {to:DateTime64(3, 'UTC')}%[4]s
+				GROUP BY tenant, visitor, session_id, bucket
+			)
+		)
+	)
+	GROUP BY tenant, visitor, session_id, sid
+)
+WHERE start >= {from:DateTime64(3, 'UTC')}%[5]s
+GROUP BY ws%[2]s`
+
 // runFollowers reads each account's followers at every window bound: its
-// latest snapshot at or before the instant (none: 0).
+// latest snapshot before the instant (none: 0). It takes the latest
+// snapshot per account and point first (point p holds the snapshots
+// between bound p and bound p+1), then, per bound, the one of the latest
+// point before it.
 func runFollowers(ctx context.Context, q *query) error {
 	dims := prefixed(groupColumns(q.req.GroupBy))
 	sql := fmt.Sprintf(`WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds
 SELECT toInt64(w) - 1 AS wi%[1]s, sumIf(f, bi = w), sumIf(f, bi = w + 1)
 FROM (
-	SELECT tenant, account, channel, bi, argMax(followers, %[4]s) AS f
-	FROM %[2]s.events
+	SELECT tenant, account, channel, bi, argMax(pf, p) AS f
+	FROM (
+		SELECT tenant, account, channel, arrayCount(b -> b <= %[5]s, bounds) AS p,
+			argMax(followers, %[4]s) AS pf
+		FROM %[2]s.events
+		WHERE type = 'follower_snapshot' AND %[6]s AND %[5]s < bounds[-1]%[3]s
+		GROUP BY tenant, account, channel, p
+	)
 	ARRAY JOIN arrayEnumerate(bounds) AS bi
-	WHERE type = 'follower_snapshot' AND occurred_at <= bounds[bi]%[3]s
+	WHERE p < bi
 	GROUP BY tenant, account, channel, bi
 )
 ARRAY JOIN [bi - 1, bi] AS w
 WHERE w >= 1 AND w < length(bounds)
-GROUP BY wi%[1]s`, dims, q.e.db, dimFilters(q.req), latest)
+GROUP BY wi%[1]s`, dims, q.e.db, dimFilters(q.req), latest, q.timeKey(),
+		projections.CatalogueFilter)
 	res, err := q.e.wh.Query(ctx, sql, q.boundParams())
 	if err != nil {
 		return err
@@ -121,11 +176,11 @@ FROM (
 		toInt64(argMax(keyword_rank, %[5]s)) AS last, toInt64(min(keyword_rank)) AS best,
 		toInt64(argMin(keyword_rank, %[5]s)) AS first
 	FROM %[3]s.events
-	WHERE type = 'keyword_rank' AND %[6]s%[4]s
+	WHERE type = 'keyword_rank' AND %[7]s AND %[6]s%[4]s
 	GROUP BY ws, tenant, keyword, search_engine
 )
-GROUP BY ws%[1]s`, dims, windowExpr(q.req, "occurred_at"), q.e.db, dimFilters(q.req), latest,
-		timeFilter(q.req))
+GROUP BY ws%[1]s`, dims, windowExpr(q.req, q.timeKey()), q.e.db, dimFilters(q.req), latest,
+		q.rangeFilter(), projections.CatalogueFilter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err
@@ -173,7 +228,7 @@ var webKPIs = []KPI{
 		Formula: "sum(reach) of mention", Unit: UnitCount, HigherIsBetter: true,
 		EventTypes: types("mention"), sources: []*source{srcMentions}, compute: countOf(mReach)},
 	{Name: "followers", Category: CategoryMarketing, Description: "Followers of the social " +
-		"accounts at the window's end: each account's latest snapshot at or before it.",
+		"accounts at the window's end: each account's latest snapshot before it.",
 		Formula: "Σ latest followers per account at window end", Unit: UnitCount,
 		HigherIsBetter: true, EventTypes: types("follower_snapshot"),
 		sources: []*source{srcFollowers}, compute: countOf(mFollowersEnd)},
