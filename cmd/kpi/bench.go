@@ -125,6 +125,8 @@ type bencher struct {
 	base string
 	stop func()
 	rows []benchRow
+	// perKPI, once the query phase ran, prints its table per KPI.
+	perKPI func(io.Writer)
 	// rates measured so far, by name, for ratios and for pacing.
 	rates map[string]float64
 	sent  int // events posted so far (ids stay unique across phases)
@@ -218,4 +220,7 @@ func (b *bencher) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\n", r.measure, r.value, r.unit, ratio)
 	}
 	_ = tw.Flush()
+	if b.perKPI != nil {
+		b.perKPI(w)
+	}
 }

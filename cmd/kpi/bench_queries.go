@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/kpi-analytics/kpi/projections"
@@ -24,14 +27,14 @@ func (b *bencher) queries(ctx context.Context) error {
 		return err
 	}
 	eng := queries.NewEngine(b.wh, queryDB)
-	agg, slow, err := b.timeKPIs(ctx, eng)
+	agg, err := b.timeKPIs(ctx, eng)
 	if err != nil {
 		return err
 	}
 	if err := b.wh.Exec(ctx, "SET optimize_use_projections = 0", nil); err != nil {
 		return err
 	}
-	raw, _, err := b.timeKPIs(ctx, eng)
+	raw, err := b.timeKPIs(ctx, eng)
 	if err2 := b.wh.Exec(ctx, "SET optimize_use_projections = 1", nil); err == nil {
 		err = err2
 	}
@@ -39,39 +42,65 @@ func (b *bencher) queries(ctx context.Context) error {
 		return err
 	}
 	loaded, err := b.underLoad(ctx, func() ([]time.Duration, error) {
-		d, _, err := b.timeKPIs(ctx, eng)
-		return d, err
+		t, err := b.timeKPIs(ctx, eng)
+		return t.all, err
 	})
 	if err != nil {
 		return err
 	}
 	n := fmt.Sprintf(" (%s events)", human(b.cfg.queryEvents))
-	b.add(benchRow{measure: "KPI query p50, aggregates" + n, value: ms(pct(agg, 50)), unit: "ms"})
-	b.add(benchRow{measure: "KPI query p95, aggregates" + n, value: ms(pct(agg, 95)), unit: "ms",
-		ratio: target(pct(agg, 95) < 100*time.Millisecond, "target 100 ms")})
-	b.add(benchRow{measure: "slowest KPI, median, aggregates" + n, value: ms(slow.median),
-		unit: "ms", ratio: slow.name})
-	b.add(benchRow{measure: "KPI query p95, raw rows" + n, value: ms(pct(raw, 95)), unit: "ms",
-		ratio: fmt.Sprintf("%.1fx the aggregate p95", float64(pct(raw, 95))/float64(pct(agg, 95)))})
+	slow := agg.slowest()
+	b.add(benchRow{measure: "KPI query p50, aggregates" + n, value: ms(pct(agg.all, 50)),
+		unit: "ms"})
+	b.add(benchRow{measure: "KPI query p95, aggregates" + n, value: ms(pct(agg.all, 95)),
+		unit: "ms", ratio: target(pct(agg.all, 95) < 100*time.Millisecond, "target 100 ms")})
+	b.add(benchRow{measure: "slowest KPI, median, aggregates" + n, value: ms(agg.median(slow)),
+		unit: "ms", ratio: slow})
+	b.add(benchRow{measure: "KPI query p95, raw rows" + n, value: ms(pct(raw.all, 95)),
+		unit: "ms", ratio: fmt.Sprintf("%.1fx the aggregate p95",
+			float64(pct(raw.all, 95))/float64(pct(agg.all, 95)))})
 	b.add(benchRow{measure: "KPI query p95 under half-rate ingest" + n, value: ms(pct(loaded, 95)),
 		unit: "ms", ratio: target(pct(loaded, 95) < 300*time.Millisecond, "target 300 ms")})
+	b.perKPI = func(w io.Writer) { printPerKPI(w, n, agg, raw) }
 	return nil
 }
 
-// slowest names the KPI with the highest median latency.
-type slowest struct {
-	name   string
-	median time.Duration
+// kpiTimes are the latencies of every run of every KPI.
+type kpiTimes struct {
+	all   []time.Duration
+	per   map[string][]time.Duration
+	names []string // catalogue order
 }
 
-// timeKPIs runs every catalogue KPI cfg.queryRuns times and returns the
-// latencies of all runs and the slowest KPI; the six slowest by median go
-// to stderr, to show where the time goes.
-func (b *bencher) timeKPIs(ctx context.Context, eng *queries.Engine) ([]time.Duration, slowest,
-	error) {
+func (t kpiTimes) median(name string) time.Duration { return pct(t.per[name], 50) }
+
+// byMedian returns the KPI names, slowest first.
+func (t kpiTimes) byMedian() []string {
+	names := slices.Clone(t.names)
+	sort.SliceStable(names, func(i, j int) bool { return t.median(names[i]) > t.median(names[j]) })
+	return names
+}
+
+func (t kpiTimes) slowest() string { return t.byMedian()[0] }
+
+// printPerKPI writes each KPI's median from the aggregates next to the
+// same query over the raw rows, slowest first.
+func printPerKPI(w io.Writer, n string, agg, raw kpiTimes) {
+	fmt.Fprintf(w, "\nper KPI, median%s\n", n)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kpi\taggregates ms\traw rows ms\traw / aggregates\t")
+	for _, name := range agg.byMedian() {
+		a, r := agg.median(name), raw.median(name)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1fx\t\n", name, ms(a), ms(r), float64(r)/float64(a))
+	}
+	_ = tw.Flush()
+}
+
+// timeKPIs runs every catalogue KPI cfg.queryRuns times; the six slowest
+// by median go to stderr, to show where the time goes.
+func (b *bencher) timeKPIs(ctx context.Context, eng *queries.Engine) (kpiTimes, error) {
 	from := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
-	var out []time.Duration
-	per := map[string][]time.Duration{}
+	t := kpiTimes{per: map[string][]time.Duration{}}
 	for range b.cfg.queryRuns {
 		for _, k := range queries.Catalogue() {
 			req := queries.Request{KPI: k.Name, From: from, To: from.AddDate(0, 0, 30),
@@ -81,24 +110,22 @@ func (b *bencher) timeKPIs(ctx context.Context, eng *queries.Engine) ([]time.Dur
 			}
 			start := time.Now()
 			if _, err := eng.Run(ctx, req); err != nil {
-				return nil, slowest{}, fmt.Errorf("kpi %s: %w", k.Name, err)
+				return kpiTimes{}, fmt.Errorf("kpi %s: %w", k.Name, err)
 			}
 			d := time.Since(start)
-			out = append(out, d)
-			per[k.Name] = append(per[k.Name], d)
+			if _, ok := t.per[k.Name]; !ok {
+				t.names = append(t.names, k.Name)
+			}
+			t.all = append(t.all, d)
+			t.per[k.Name] = append(t.per[k.Name], d)
 		}
 	}
-	names := make([]string, 0, len(per))
-	for n := range per {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool { return pct(per[names[i]], 50) > pct(per[names[j]], 50) })
 	fmt.Fprint(os.Stderr, "  slowest KPIs (median):")
-	for _, n := range names[:min(6, len(names))] {
-		fmt.Fprintf(os.Stderr, " %s %.0f ms", n, ms(pct(per[n], 50)))
+	for _, n := range t.byMedian()[:min(6, len(t.names))] {
+		fmt.Fprintf(os.Stderr, " %s %.0f ms", n, ms(t.median(n)))
 	}
 	fmt.Fprintln(os.Stderr)
-	return out, slowest{names[0], pct(per[names[0]], 50)}, nil
+	return t, nil
 }
 
 // underLoad runs fn while events are posted at half the end-to-end rate.
