@@ -107,7 +107,7 @@ func flag(b bool) uint8 {
 	return 0
 }
 
-// Bucket is the time key of the catalogue_30m projection. Half an hour is
+// Bucket is the time key of the half-hourly aggregates. Half an hour is
 // the longest bucket that keeps every window of a zone with a half-hour
 // offset whole, and the session rule exact: views in one bucket are less
 // than SessionTimeout (30 minutes) apart, so a bucket never holds a session
@@ -117,81 +117,91 @@ const Bucket = "toStartOfInterval(occurred_at, toIntervalMinute(30))"
 // BucketSize is the length of a Bucket.
 const BucketSize = 30 * time.Minute
 
-// CatalogueAggregate is the projection every catalogue KPI outside the ad
-// family reads: per tenant, type, half hour and the dimensions its queries
-// group or filter by, the sums, distinct counts and latest states they
-// need. States ("latest" values by (occurred_at, stream_seq, seq_index))
-// merge exactly whatever order events arrive in, so late events are no
-// special case. Like ad_hourly it lives inside the events table's parts,
-// so it is written atomically with the rows it sums and the projector's
+// Aggregate is one aggregate projection of the events table: per tenant,
+// type, time bucket and the dimensions its queries group or filter by, the
+// sums, distinct counts and latest states they need. Latest states are
+// argMax by (occurred_at, stream_seq, seq_index), which merges exactly
+// whatever order events arrive in, so late events are no special case.
+// Like ad_hourly, each lives inside the events table's parts, so it is
+// written atomically with the rows it sums and the projector's
 // exactly-once rule covers it unchanged.
 //
-// It leaves out the ad events (CatalogueFilter), which ad_hourly serves:
-// they are most of the volume, and computing these states for them made
-// inserts 30 % slower.
-const CatalogueAggregate = "catalogue_30m"
-
-// CatalogueFilter is the projection's WHERE. A query is answered from the
-// projection only when its own WHERE has this exact conjunct (ClickHouse
-// matches the expression, and does not match a set written with IN).
-const CatalogueFilter = "NOT has(['click', 'conversion', 'cost', 'impression', 'signup'], type)"
-
-// PositionAggregate is the hourly projection of ad positions weighted by
-// impressions, per campaign, channel and ad, like ad_hourly.
-const PositionAggregate = "ad_position_hourly"
-
-// PositionFilter is PositionAggregate's WHERE, which its queries repeat.
-const PositionFilter = "type = 'impression'"
-
-// catalogueKeys are the projection's GROUP BY columns after tenant, type and
-// Bucket. Rows of an event type leave the columns it does not use empty, so
-// each type only multiplies by its own dimensions.
-var catalogueKeys = []string{"currency", "campaign", "channel", "category", "stage", "plan",
-	"event_name", "sentiment", "person", "team", "project", "billable", "score", "customer",
-	"subscription", "visitor", "session_id", "account", "keyword", "search_engine"}
-
-// catalogueAggregates are the projection's aggregates. A query is answered
-// from the projection only when it uses these expressions verbatim (an If
-// combinator over a key does not match: queries group by the key instead).
-var catalogueAggregates = []string{
-	"count()", "sum(count)", "sum(amount)", "max(amount)", "sum(hours)", "sum(reach)",
-	"uniqExact(lead)", "min(occurred_at)", "max(occurred_at)",
-	"minIf(occurred_at, amount > 0)",
-	// subscriptions: the state of the latest event, its first customer, paid ever
-	"argMax((type, billing_interval, amount, currency), (occurred_at, stream_seq, seq_index))",
-	"argMin(customer, (occurred_at, stream_seq, seq_index))",
-	"max((type != 'subscription_canceled') AND (amount > 0))",
-	// sessions: the attribution of the first view
-	"argMin((utm_source, utm_medium, utm_campaign, referrer), (occurred_at, stream_seq, seq_index))",
-	// followers, keyword ranks, project estimates and completions
-	"argMax(followers, (occurred_at, stream_seq, seq_index))",
-	"argMax(keyword_rank, (occurred_at, stream_seq, seq_index))",
-	"argMin(keyword_rank, (occurred_at, stream_seq, seq_index))",
-	"min(keyword_rank)",
-	"argMax((hours, amount, currency), (occurred_at, stream_seq, seq_index))",
+// A query is answered from a projection only when its WHERE has Filter as
+// an exact conjunct (ClickHouse matches the expression; a set written with
+// IN does not match), its GROUP BY is made of the keys or expressions of
+// them, and its aggregates are spelled as the projection's. Each takes only
+// its own event types, so an event pays for one projection's aggregates:
+// one projection with every aggregate for all these types halved the insert
+// rate of page views.
+type Aggregate struct {
+	Name   string
+	Filter string
+	keys   []string
+	aggs   []string
 }
 
-// addCatalogueAggregates is migration 4: the catalogue_30m and
-// ad_position_hourly projections, built for the parts that already exist
-// too (MATERIALIZE is a mutation; until it is done, queries read those
-// parts' raw rows, with the same results).
-func addCatalogueAggregates(db string) []string {
-	keys := strings.Join(append([]string{"tenant", "type", Bucket}, catalogueKeys...), ", ")
-	posKeys := "tenant, type, campaign, channel, ad, toStartOfHour(occurred_at)"
-	return []string{
-		fmt.Sprintf(`ALTER TABLE %s.events ADD PROJECTION IF NOT EXISTS %s (
+// latestBy orders one subject's events: by time, then stream position.
+const latestBy = "(occurred_at, stream_seq, seq_index)"
+
+// The aggregate projections of migration 4.
+var (
+	// Sessions holds page views per visitor, session id and half hour:
+	// what the session rule needs.
+	Sessions = Aggregate{Name: "sessions_30m", Filter: "type = 'page_view'",
+		keys: []string{"tenant", "type", Bucket, "visitor", "session_id"},
+		aggs: []string{"min(occurred_at)", "max(occurred_at)", "count()",
+			"argMin((utm_source, utm_medium, utm_campaign, referrer), " + latestBy + ")"}}
+	// Subscriptions holds each subscription's latest state per half hour,
+	// the customer of its first event and whether it was ever paid.
+	Subscriptions = Aggregate{Name: "subscriptions_30m",
+		Filter: "has(['subscription_canceled', 'subscription_changed', " +
+			"'subscription_started'], type)",
+		keys: []string{"tenant", "type", Bucket, "subscription", "customer"},
+		aggs: []string{
+			"argMax((type, billing_interval, amount, currency), " + latestBy + ")",
+			"argMin(customer, " + latestBy + ")",
+			"max((type != 'subscription_canceled') AND (amount > 0))",
+			"minIf(occurred_at, amount > 0)", "max(amount)"}}
+	// Catalogue holds every other event type of the catalogue that is not
+	// an ad event (those are ad_hourly's): low-volume flows and states.
+	Catalogue = Aggregate{Name: "catalogue_30m",
+		Filter: "NOT has(['click', 'conversion', 'cost', 'impression', 'page_view', 'signup', " +
+			"'subscription_canceled', 'subscription_changed', 'subscription_started'], type)",
+		keys: []string{"tenant", "type", Bucket, "currency", "campaign", "channel", "category",
+			"stage", "plan", "event_name", "sentiment", "person", "team", "project", "billable",
+			"score", "customer", "account", "keyword", "search_engine"},
+		aggs: []string{"count()", "sum(count)", "sum(amount)", "max(amount)", "sum(hours)",
+			"sum(reach)", "uniqExact(lead)", "min(occurred_at)", "max(occurred_at)",
+			"argMax(followers, " + latestBy + ")",
+			"argMax(keyword_rank, " + latestBy + ")", "argMin(keyword_rank, " + latestBy + ")",
+			"min(keyword_rank)", "argMax((hours, amount, currency), " + latestBy + ")"}}
+	// Positions holds impression-weighted ad positions per hour, campaign,
+	// channel and ad, like ad_hourly.
+	Positions = Aggregate{Name: "ad_position_hourly", Filter: "type = 'impression'",
+		keys: []string{"tenant", "type", "campaign", "channel", "ad", "toStartOfHour(occurred_at)"},
+		aggs: []string{"sum(toDecimal128(ad_position, 6) * count)",
+			"sumIf(count, ad_position > 0)"}}
+)
+
+// aggregates are the projections migration 4 adds.
+var aggregates = []Aggregate{Catalogue, Sessions, Subscriptions, Positions}
+
+// addAggregates is migration 4: the aggregate projections, built for the
+// parts that already exist too (MATERIALIZE is a mutation; until it is
+// done, queries read those parts' raw rows, with the same results).
+func addAggregates(db string) []string {
+	var out []string
+	for _, a := range aggregates {
+		keys := strings.Join(a.keys, ", ")
+		out = append(out, fmt.Sprintf(`ALTER TABLE %s.events ADD PROJECTION IF NOT EXISTS %s (
 	SELECT %s,
 		%s
 	WHERE %s
 	GROUP BY %s
-)`, db, CatalogueAggregate, keys, strings.Join(catalogueAggregates, ",\n\t\t"),
-			CatalogueFilter, keys),
-		fmt.Sprintf(`ALTER TABLE %s.events ADD PROJECTION IF NOT EXISTS %s (
-	SELECT %s, sum(toDecimal128(ad_position, 6) * count), sumIf(count, ad_position > 0)
-	WHERE %s
-	GROUP BY %s
-)`, db, PositionAggregate, posKeys, PositionFilter, posKeys),
-		fmt.Sprintf("ALTER TABLE %s.events MATERIALIZE PROJECTION %s", db, CatalogueAggregate),
-		fmt.Sprintf("ALTER TABLE %s.events MATERIALIZE PROJECTION %s", db, PositionAggregate),
+)`, db, a.Name, keys, strings.Join(a.aggs, ",\n\t\t"), a.Filter, keys))
 	}
+	for _, a := range aggregates {
+		out = append(out, fmt.Sprintf("ALTER TABLE %s.events MATERIALIZE PROJECTION %s", db, a.Name))
+	}
+	return out
 }

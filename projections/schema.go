@@ -86,7 +86,7 @@ ORDER BY (tenant, type, occurred_at)`, db)}
 }, {
 	Version: 3, Name: "goals table", SQL: createGoals,
 }, {
-	Version: 4, Name: "catalogue and ad position aggregates", SQL: addCatalogueAggregates,
+	Version: 4, Name: "aggregates of the KPI catalogue", SQL: addAggregates,
 }}
 
 // Migrate creates database db if needed and applies every migration not yet

@@ -206,7 +206,8 @@ func TestAggregatesMatchRawRows(t *testing.T) {
 // TestEveryKPIReadsAggregates asks ClickHouse to plan every query of every
 // KPI over windows on whole hours (in UTC and in Paris): none may read the
 // raw events rows. (In zones offset by half an hour, the ad KPIs read raw
-// rows, as ad_hourly is hourly; the other KPIs still read catalogue_30m.)
+// rows, as ad_hourly is hourly; the other KPIs still read their half-hourly
+// aggregates.)
 func TestEveryKPIReadsAggregates(t *testing.T) {
 	base := messyEngine(t)
 	rec := &recorder{Conn: wh}

@@ -43,7 +43,7 @@ func runBilling(ctx context.Context, q *query) error {
 		factor = " * " + fxFactor("st.4")
 	}
 	sql := fmt.Sprintf(billingSQL, q.e.db, dimFilters(q.req), tenant, factor, latest,
-		q.timeKey(), projections.CatalogueFilter)
+		q.timeKey(), projections.Subscriptions.Filter)
 	res, err := q.e.wh.Query(ctx, sql, q.boundParams())
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (q *query) billingRows(rows [][]any) error {
 // functions, not window functions, compute each subscription's deltas:
 // the window functions made the query three times slower. The innermost
 // query reads the latest state per subscription and point, which the
-// catalogue_30m projection holds per half hour. Verbs: 1 db, 2 filters,
+// subscriptions_30m projection holds per half hour. Verbs: 1 db, 2 filters,
 // 3 group by tenant, 4 conversion factor, 5 the order of a subscription's
 // events, 6 the time key, 7 the projection's filter.
 const billingSQL = `WITH {bounds:Array(DateTime64(3, 'UTC'))} AS bounds

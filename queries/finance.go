@@ -61,7 +61,7 @@ FROM (
 ARRAY JOIN arrayEnumerate(bounds) AS bi
 WHERE bi >= 2 AND p < bi
 GROUP BY wi%[1]s`, prefixed(keys), c.agg, q.e.db, dimFilters(q.req), q.timeKey(),
-			projections.CatalogueFilter)
+			projections.Catalogue.Filter)
 		res, err := q.e.wh.Query(ctx, sql, q.boundParams())
 		if err != nil {
 			return err

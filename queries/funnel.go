@@ -56,14 +56,14 @@ FROM (
 INNER JOIN (
 	SELECT tenant, customer, minIf(occurred_at, amount > 0) AS first_paid
 	FROM %[3]s.events
-	WHERE type IN ('subscription_started', 'subscription_changed') AND %[5]s
+	WHERE type IN ('subscription_started', 'subscription_changed') AND %[6]s
 	GROUP BY tenant, customer
 	HAVING max(amount) > 0
 ) AS p ON a.tenant = p.tenant AND a.customer = p.customer
 WHERE p.first_paid >= a.attended AND p.first_paid >= {from:DateTime64(3, 'UTC')}
 	AND p.first_paid < {to:DateTime64(3, 'UTC')}
 GROUP BY ws%[2]s`, windowExpr(q.req, "p.first_paid"), prefixed(qualified("a", q.req.GroupBy)),
-		q.e.db, dimFilters(q.req), projections.CatalogueFilter)
+		q.e.db, dimFilters(q.req), projections.Catalogue.Filter, projections.Subscriptions.Filter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err

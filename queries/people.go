@@ -46,7 +46,7 @@ INNER JOIN (
 WHERE c.done >= {from:DateTime64(3, 'UTC')} AND c.done < {to:DateTime64(3, 'UTC')}
 GROUP BY ws%[2]s, currency`, windowExpr(q.req, "c.done"),
 		prefixed(qualified("c", q.req.GroupBy)), q.e.db, dimFilters(q.req), latest,
-		projections.CatalogueFilter)
+		projections.Catalogue.Filter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err

@@ -6,9 +6,10 @@
 // and comparison with the previous period apply to every KPI alike.
 //
 // Sources are written so that ClickHouse answers them from the aggregate
-// projections of package projections (ad_hourly, ad_position_hourly,
-// catalogue_30m): they group by the projections' time keys when the
-// request's bounds allow and use the projections' aggregates verbatim.
+// projections of package projections (ad_hourly, ad_position_hourly and
+// the half-hourly sessions, subscriptions and catalogue ones): they group
+// by the projections' time keys when the request's bounds allow and use
+// the projections' aggregates verbatim.
 // aggregate_test.go checks both that every KPI's plan reads no raw rows
 // and that its answers equal those from the raw rows.
 package queries

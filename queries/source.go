@@ -52,7 +52,7 @@ type flow struct {
 	currency bool
 	cols     []col
 	// hourly reads the ad_position_hourly projection (hourly, impressions)
-	// instead of catalogue_30m.
+	// instead of catalogue_30m (projections.Catalogue).
 	hourly bool
 }
 
@@ -108,10 +108,10 @@ func (f flow) sql(q *query) string {
 	for i, c := range f.cols {
 		cols[i] = c.sql
 	}
-	ws, span, where := windowExpr(q.req, q.timeKey()), q.rangeFilter(), projections.CatalogueFilter
+	ws, span, where := windowExpr(q.req, q.timeKey()), q.rangeFilter(), projections.Catalogue.Filter
 	if f.hourly {
 		ws, span, where = windowExpr(q.req, "occurred_at"), timeFilter(q.req),
-			projections.PositionFilter
+			projections.Positions.Filter
 	}
 	return fmt.Sprintf(`SELECT ws%s, %s
 FROM (
@@ -271,7 +271,7 @@ func wholeHourZone(req Request) bool {
 
 // bucketed reports whether every bound of the request's windows falls on
 // a projections.Bucket boundary, so that windows and states at bounds can
-// be read from whole buckets of the catalogue_30m projection. Otherwise
+// be read from whole buckets of the half-hourly projections. Otherwise
 // (minute windows, ranges off the half hour, zones offset by 45 minutes)
 // sources run the same SQL over occurred_at, which ClickHouse answers from
 // the raw rows, with the same result.

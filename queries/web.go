@@ -46,7 +46,7 @@ func runSessions(ctx context.Context, q *query) error {
 		q.e.db, inner, outer, latest)
 	if q.bucketed() {
 		sql = fmt.Sprintf(sessionBucketsSQL, windowExpr(q.req, "start"), prefixed(q.req.GroupBy),
-			q.e.db, inner, outer, latest, projections.Bucket, projections.CatalogueFilter)
+			q.e.db, inner, outer, latest, projections.Bucket, projections.Sessions.Filter)
 	}
 	p := q.params()
 	p["lookback"] = warehouse.FormatTime(q.req.From.Add(-SessionTimeout))
@@ -92,7 +92,7 @@ FROM (
 WHERE start >= {from:DateTime64(3, 'UTC')}%[5]s
 GROUP BY ws%[2]s`
 
-// sessionBucketsSQL is sessionsSQL over the catalogue_30m projection's
+// sessionBucketsSQL is sessionsSQL over the sessions_30m projection's
 // half hours: per visitor, session id and bucket, the first and last view,
 // the views and the first view's attribution. Views in one bucket are less
 // than SessionTimeout apart, so a session break only ever falls between
@@ -120,8 +120,7 @@ FROM (
 					max(occurred_at) AS last, count() AS n,
 					argMin((utm_source, utm_medium, utm_campaign, referrer), %[6]s) AS attr
 				FROM %[3]s.events
-				WHERE type = 'page_view' AND %[8]s
-					AND %[7]s >= {lookback:DateTime64(3, 'UTC')}
+				WHERE %[8]s AND %[7]s >= {lookback:DateTime64(3, 'UTC')}
 					AND %[7]s < {to:DateTime64(3, 'UTC')}%[4]s
 				GROUP BY tenant, visitor, session_id, bucket
 			)
@@ -157,7 +156,7 @@ FROM (
 ARRAY JOIN [bi - 1, bi] AS w
 WHERE w >= 1 AND w < length(bounds)
 GROUP BY wi%[1]s`, dims, q.e.db, dimFilters(q.req), latest, q.timeKey(),
-		projections.CatalogueFilter)
+		projections.Catalogue.Filter)
 	res, err := q.e.wh.Query(ctx, sql, q.boundParams())
 	if err != nil {
 		return err
@@ -180,7 +179,7 @@ FROM (
 	GROUP BY ws, tenant, keyword, search_engine
 )
 GROUP BY ws%[1]s`, dims, windowExpr(q.req, q.timeKey()), q.e.db, dimFilters(q.req), latest,
-		q.rangeFilter(), projections.CatalogueFilter)
+		q.rangeFilter(), projections.Catalogue.Filter)
 	res, err := q.e.wh.Query(ctx, sql, q.params())
 	if err != nil {
 		return err
