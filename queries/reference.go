@@ -76,7 +76,7 @@ func referenceRules() string {
 - **Pre-aggregation**: ad KPIs read the hourly projections of the events table and every other
   KPI reads its half-hourly one, whenever each window bound falls on the hour (ad KPIs) or the
   half hour (the others). Other ranges, minute windows and zones offset by 45 minutes read the
-  raw events with the same SQL and get the same values, only slower.
+  raw events with the same SQL and get the same values.
 - **Sessions** end after %s without a page view; see `+"`sessions`"+`.
 - **Currencies**: amounts in several currencies are refused unless filtered or grouped by
   currency, or converted with `+"`convert_to`"+`. Conversion uses one fixed table, the %s,
