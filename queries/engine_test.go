@@ -195,6 +195,50 @@ func TestDaysFollowTimeZoneAcrossDST(t *testing.T) {
 	}
 }
 
+// TestHalfHourOffsetChanges: Australia/Lord_Howe is +11 in summer and
+// +10:30 in winter, so its local hours and days leave the UTC hour grid for
+// half the year even when a range starts and ends in summer.
+func TestHalfHourOffsetChanges(t *testing.T) {
+	lhi, err := time.LoadLocation("Australia/Lord_Howe")
+	if err != nil {
+		t.Skipf("no tzdata: %v", err)
+	}
+	e := engineWith(t,
+		ad("click", "2024-06-30T13:15:00Z", "c", 1),  // 23:45 on June 30th (+10:30)
+		ad("click", "2024-06-30T13:45:00Z", "c", 2),  // 00:15 on July 1st
+		ad("click", "2024-04-06T14:45:00Z", "c", 4),  // 01:45 (+11), April 7th
+		ad("click", "2024-04-06T15:10:00Z", "c", 8),  // 01:40 (+10:30), clocks went back at 15:00
+		ad("click", "2024-04-06T16:10:00Z", "c", 16), // 02:40 (+10:30)
+	)
+	months := run(t, e, Request{KPI: "clicks", Window: WindowMonth, Location: lhi,
+		From: time.Date(2024, 3, 1, 0, 0, 0, 0, lhi), To: time.Date(2024, 11, 1, 0, 0, 0, 0, lhi)})
+	got := map[string]string{}
+	for _, r := range months.Rows {
+		got[r.WindowStart.Format("2006-01")] = r.Exact
+	}
+	if got["2024-04"] != "28" || got["2024-06"] != "1" || got["2024-07"] != "2" {
+		t.Errorf("months = %v, want April 28, June 1, July 2", got)
+	}
+
+	// Hours follow ClickHouse's toStartOfHour in the zone: the repeated
+	// 01:00 starts at 14:00Z (+11), then again at 14:30Z (+10:30), and the
+	// hours after it start at half past in UTC.
+	hours := run(t, e, Request{KPI: "clicks", Window: WindowHour, Location: lhi,
+		From: at("2024-04-06T13:00:00Z"), To: at("2024-04-06T17:30:00Z")})
+	want := []struct{ start, n string }{{"13:00", "0"}, {"14:00", "4"}, {"14:30", "8"},
+		{"15:30", "16"}, {"16:30", "0"}}
+	if len(hours.Rows) != len(want) {
+		t.Fatalf("hour rows = %d, want %d: %+v", len(hours.Rows), len(want), hours.Rows)
+	}
+	for i, w := range want {
+		r := hours.Rows[i]
+		if s := r.WindowStart.UTC().Format("15:04"); s != w.start || r.Exact != w.n {
+			t.Errorf("hour %d = %s UTC with %s clicks, want %s UTC with %s", i, s, r.Exact,
+				w.start, w.n)
+		}
+	}
+}
+
 func TestGroupAndFilterByCampaign(t *testing.T) {
 	e := engineWith(t, ad("click", "2024-05-01T10:00:00Z", "a", 1),
 		ad("click", "2024-05-01T10:00:00Z", "b", 2), ad("click", "2024-05-02T10:00:00Z", "b", 4))

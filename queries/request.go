@@ -170,7 +170,15 @@ func next(t time.Time, w Window) time.Time {
 	case WindowMinute:
 		return t.Add(time.Minute)
 	case WindowHour:
-		return t.Add(time.Hour)
+		// The next start is where floor moves on. Across an offset change of
+		// half an hour (Australia/Lord_Howe) local hours leave the old grid,
+		// so adding an hour would not land on one. Offsets move in quarter
+		// hours, so each window holds at least one quarter-hour instant.
+		for x := t.Add(15 * time.Minute); ; x = x.Add(15 * time.Minute) {
+			if f := floor(x, w); f.After(t) {
+				return f
+			}
+		}
 	case WindowDay:
 		return time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
 	case WindowWeek:

@@ -258,15 +258,25 @@ func windowExpr(req Request, col string) string {
 	return "toInt64(toUnixTimestamp(" + e + "))"
 }
 
-// wholeHourZone reports whether the zone's offset is whole hours over the
-// range, so that hours in UTC are hours in the zone too.
+// wholeHourZone reports whether every offset the zone takes over the range
+// is whole hours, so that hours in UTC are hours in the zone too. Checking
+// the ends alone is not enough: Australia/Lord_Howe is +11 in summer and
+// +10:30 in winter.
 func wholeHourZone(req Request) bool {
-	for _, t := range []time.Time{req.From, req.To} {
-		if _, off := t.In(req.Location).Zone(); off%3600 != 0 {
+	loc := req.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	for t := req.From.In(loc); ; {
+		if _, off := t.Zone(); off%3600 != 0 {
 			return false
 		}
+		_, end := t.ZoneBounds()
+		if end.IsZero() || !end.Before(req.To) {
+			return true
+		}
+		t = end
 	}
-	return true
 }
 
 // bucketed reports whether every bound of the request's windows falls on

@@ -21,6 +21,11 @@ import (
 // past its end counts the views within it only.
 const SessionTimeout = 30 * time.Minute
 
+// Sessions are rebuilt from half-hourly rows of first and last view: exact
+// only while no gap inside one bucket can exceed the timeout. A timeout
+// shorter than projections.BucketSize fails to compile here.
+const _ = uint64(SessionTimeout - projections.BucketSize)
+
 var webDims = []string{DimTenant, DimUTMSource, DimUTMMedium, DimUTMCampaign}
 
 var (

@@ -16,8 +16,21 @@ import (
 
 // Params binds the {name:Type} placeholders of a statement. Values are sent
 // as text and typed by the engine from the placeholder, so nothing a caller
-// passes here can change the statement's shape.
+// passes here can change the statement's shape. A value is the text itself:
+// adapters pass it through ParamText, so a backslash or tab in a String
+// value matches the same bytes in a column.
 type Params map[string]string
+
+// paramEscaper writes a value in ClickHouse's escaped text format, the
+// format the engine parses query parameters in: unescaped, a backslash
+// would start an escape sequence (a filter of `a\tb` would match a tab) and
+// a tab or newline would end the value early.
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
+
+// ParamText is the wire text of one parameter value. Array and tuple
+// values written as literals ("['a','b']") pass through unchanged as long
+// as their elements hold no backslash or control character.
+func ParamText(v string) string { return paramEscaper.Replace(v) }
 
 // Column names one column of an insert and its ClickHouse type.
 type Column struct {

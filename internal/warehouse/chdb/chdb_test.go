@@ -70,6 +70,24 @@ func TestQueryNormalisesTypes(t *testing.T) {
 	}
 }
 
+// TestParamsAreText checks that a String parameter is the caller's bytes:
+// the engine parses parameters as escaped text, where a backslash starts an
+// escape and a tab ends the value.
+func TestParamsAreText(t *testing.T) {
+	c := openShared(t)
+	for _, v := range []string{`a\tb`, `x\`, "tab\there", "line\nbreak\r", `\\'\N`, "nul\x00"} {
+		res, err := c.Query(context.Background(),
+			"SELECT {v:String} AS v, length({v:String}) AS n", warehouse.Params{"v": v})
+		if err != nil {
+			t.Errorf("param %q: %v", v, err)
+			continue
+		}
+		if got := res.Rows[0]; got[0] != v || got[1] != int64(len(v)) {
+			t.Errorf("param %q came back as %q (length %v)", v, got[0], got[1])
+		}
+	}
+}
+
 func equal(a, b any) bool {
 	switch x := a.(type) {
 	case time.Time:

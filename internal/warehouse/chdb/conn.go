@@ -229,6 +229,7 @@ func (c *Conn) call(query, format string, params warehouse.Params) ([]byte, erro
 	valueLens := make([]uintptr, n+1)
 	i := 0
 	for k, v := range params {
+		v = warehouse.ParamText(v)
 		kb, vb := append([]byte(k), 0), append([]byte(v), 0)
 		pin.Pin(&kb[0])
 		pin.Pin(&vb[0])

@@ -281,7 +281,7 @@ func TestParams(t *testing.T) {
 	c, _ := openTest(t)
 	ctx := context.Background()
 	q := "SELECT {s:String} AS s, {n:Int64} + 1 AS n"
-	params := warehouse.Params{"s": "x'); DROP DATABASE default; --", "n": "41"}
+	params := warehouse.Params{"s": "x'); DROP DATABASE default; --\\t\tend", "n": "41"}
 	res, err := c.Query(ctx, q, params)
 	if !c.params {
 		// Servers before native-protocol parameters (18.16, the Debian

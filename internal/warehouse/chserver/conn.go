@@ -210,7 +210,11 @@ func (c *Conn) begin(
 	}
 	var opts []clickhouse.QueryOption
 	if len(params) > 0 {
-		opts = append(opts, clickhouse.WithParameters(clickhouse.Parameters(params)))
+		wire := make(clickhouse.Parameters, len(params))
+		for k, v := range params {
+			wire[k] = warehouse.ParamText(v)
+		}
+		opts = append(opts, clickhouse.WithParameters(wire))
 	}
 	if c.settings != nil {
 		opts = append(opts, clickhouse.WithSettings(c.settings))
