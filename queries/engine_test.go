@@ -204,11 +204,14 @@ func TestHalfHourOffsetChanges(t *testing.T) {
 		t.Skipf("no tzdata: %v", err)
 	}
 	e := engineWith(t,
-		ad("click", "2024-06-30T13:15:00Z", "c", 1),  // 23:45 on June 30th (+10:30)
-		ad("click", "2024-06-30T13:45:00Z", "c", 2),  // 00:15 on July 1st
-		ad("click", "2024-04-06T14:45:00Z", "c", 4),  // 01:45 (+11), April 7th
-		ad("click", "2024-04-06T15:10:00Z", "c", 8),  // 01:40 (+10:30), clocks went back at 15:00
-		ad("click", "2024-04-06T16:10:00Z", "c", 16), // 02:40 (+10:30)
+		ad("click", "2024-06-30T13:15:00Z", "c", 1),   // 23:45 on June 30th (+10:30)
+		ad("click", "2024-06-30T13:45:00Z", "c", 2),   // 00:15 on July 1st
+		ad("click", "2024-04-06T14:45:00Z", "c", 4),   // 01:45 (+11), April 7th
+		ad("click", "2024-04-06T15:10:00Z", "c", 8),   // 01:40 (+10:30), clocks went back at 15:00
+		ad("click", "2024-04-06T16:10:00Z", "c", 16),  // 02:40 (+10:30)
+		ad("click", "2024-10-05T15:15:00Z", "c", 32),  // 01:45 (+10:30), October 6th
+		ad("click", "2024-10-05T15:45:00Z", "c", 64),  // 02:45 (+11), clocks went forward at 15:30
+		ad("click", "2024-10-05T16:15:00Z", "c", 128), // 03:15 (+11)
 	)
 	months := run(t, e, Request{KPI: "clicks", Window: WindowMonth, Location: lhi,
 		From: time.Date(2024, 3, 1, 0, 0, 0, 0, lhi), To: time.Date(2024, 11, 1, 0, 0, 0, 0, lhi)})
@@ -220,22 +223,38 @@ func TestHalfHourOffsetChanges(t *testing.T) {
 		t.Errorf("months = %v, want April 28, June 1, July 2", got)
 	}
 
-	// Hours follow ClickHouse's toStartOfHour in the zone: the repeated
-	// 01:00 starts at 14:00Z (+11), then again at 14:30Z (+10:30), and the
-	// hours after it start at half past in UTC.
-	hours := run(t, e, Request{KPI: "clicks", Window: WindowHour, Location: lhi,
-		From: at("2024-04-06T13:00:00Z"), To: at("2024-04-06T17:30:00Z")})
-	want := []struct{ start, n string }{{"13:00", "0"}, {"14:00", "4"}, {"14:30", "8"},
-		{"15:30", "16"}, {"16:30", "0"}}
-	if len(hours.Rows) != len(want) {
-		t.Fatalf("hour rows = %d, want %d: %+v", len(hours.Rows), len(want), hours.Rows)
-	}
-	for i, w := range want {
-		r := hours.Rows[i]
-		if s := r.WindowStart.UTC().Format("15:04"); s != w.start || r.Exact != w.n {
-			t.Errorf("hour %d = %s UTC with %s clicks, want %s UTC with %s", i, s, r.Exact,
-				w.start, w.n)
+	// Hours are counted from local midnight in elapsed time, as ClickHouse's
+	// toStartOfHour in the zone counts them. April 7th (midnight 13:00Z)
+	// lasts 24.5 hours: its hours stay on the UTC hour after the clocks go
+	// back at 15:00Z, and the last one lasts 30 minutes. October 6th
+	// (midnight 13:30Z) lasts 23.5 hours: its hours start at half past in
+	// UTC even after the clocks go forward at 15:30Z.
+	checkHours := func(from, to string, want [][2]string) {
+		t.Helper()
+		ans := run(t, e, Request{KPI: "clicks", Window: WindowHour, Location: lhi,
+			From: at(from), To: at(to)})
+		if len(ans.Rows) != len(want) {
+			t.Fatalf("hours from %s: %d rows, want %d: %+v", from, len(ans.Rows), len(want), ans.Rows)
 		}
+		for i, w := range want {
+			r := ans.Rows[i]
+			if s := r.WindowStart.UTC().Format("15:04"); s != w[0] || r.Exact != w[1] {
+				t.Errorf("hour %d from %s = %s UTC with %s clicks, want %s UTC with %s", i, from, s,
+					r.Exact, w[0], w[1])
+			}
+		}
+	}
+	checkHours("2024-04-06T13:00:00Z", "2024-04-06T17:00:00Z",
+		[][2]string{{"13:00", "0"}, {"14:00", "4"}, {"15:00", "8"}, {"16:00", "16"}})
+	checkHours("2024-10-05T13:30:00Z", "2024-10-05T17:30:00Z",
+		[][2]string{{"13:30", "0"}, {"14:30", "32"}, {"15:30", "192"}, {"16:30", "0"}})
+
+	day := Request{From: time.Date(2024, 4, 7, 0, 0, 0, 0, lhi),
+		To: time.Date(2024, 4, 8, 0, 0, 0, 0, lhi), Window: WindowHour, Location: lhi}
+	long := day.Bounds()
+	if n, last := len(long)-1, long[len(long)-1].Sub(long[len(long)-2]); n != 25 ||
+		last != 30*time.Minute {
+		t.Errorf("April 7th: %d hours, the last %v long; want 25, the last 30m", n, last)
 	}
 }
 

@@ -69,9 +69,9 @@ func referenceRules() string {
 
 - **Windows** are tumbling, cut in the time zone of `+"`tz`"+` (IANA name, default UTC), so a
   daylight-saving day lasts 23 or 25 hours. An event counts in the window of its `+"`occurred_at`"+`,
-  however late it arrives. Where a zone's offset moves by half an hour (Australia/Lord_Howe),
-  hours start where ClickHouse's `+"`toStartOfHour`"+` in that zone puts them: the repeated hour
-  starts twice, 30 minutes apart, and later hours start at half past in UTC.
+  however late it arrives. Hours are counted from local midnight, as ClickHouse's
+  `+"`toStartOfHour`"+` counts them: where the clock moves by half an hour (Australia/Lord_Howe), the
+  24.5-hour day ends with a 30-minute hour and the 23.5-hour day's hours start at half past in UTC.
 - **Zero denominators**: a ratio whose denominator is zero has value `+"`null`"+`.
 - **States at an instant** (MRR, followers) are the latest event strictly before it, as
   windows are half-open: a snapshot taken at exactly a window's end belongs to the next one.

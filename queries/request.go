@@ -144,12 +144,13 @@ func floor(t time.Time, w Window) time.Time {
 	case WindowMinute:
 		return t.Truncate(time.Minute)
 	case WindowHour:
-		// Truncate works on absolute time; shift by the instant's own
-		// offset so that zones half an hour off UTC (Asia/Kolkata) get
-		// their local hours, daylight-saving days included.
-		_, off := t.Zone()
-		shift := time.Duration(off) * time.Second
-		return t.Add(shift).Truncate(time.Hour).Add(-shift)
+		// Hours are counted in elapsed time from local midnight, as
+		// ClickHouse's toStartOfHour(t, tz) counts them: local hours in
+		// zones half an hour off UTC (Asia/Kolkata) and on daylight-saving
+		// days; where the clock moves by half an hour (Australia/Lord_Howe)
+		// the hours after the change start at half past.
+		day := time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+		return day.Add(t.Sub(day).Truncate(time.Hour))
 	case WindowDay:
 		return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 	case WindowWeek:
@@ -170,15 +171,11 @@ func next(t time.Time, w Window) time.Time {
 	case WindowMinute:
 		return t.Add(time.Minute)
 	case WindowHour:
-		// The next start is where floor moves on. Across an offset change of
-		// half an hour (Australia/Lord_Howe) local hours leave the old grid,
-		// so adding an hour would not land on one. Offsets move in quarter
-		// hours, so each window holds at least one quarter-hour instant.
-		for x := t.Add(15 * time.Minute); ; x = x.Add(15 * time.Minute) {
-			if f := floor(x, w); f.After(t) {
-				return f
-			}
+		// The last hour of a day 23.5 or 24.5 hours long ends at midnight.
+		if end := time.Date(y, m, d+1, 0, 0, 0, 0, t.Location()); end.Before(t.Add(time.Hour)) {
+			return end
 		}
+		return t.Add(time.Hour)
 	case WindowDay:
 		return time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
 	case WindowWeek:

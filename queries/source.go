@@ -258,16 +258,18 @@ func windowExpr(req Request, col string) string {
 	return "toInt64(toUnixTimestamp(" + e + "))"
 }
 
-// wholeHourZone reports whether every offset the zone takes over the range
-// is whole hours, so that hours in UTC are hours in the zone too. Checking
-// the ends alone is not enough: Australia/Lord_Howe is +11 in summer and
-// +10:30 in winter.
+// wholeHourZone reports whether every offset the zone takes from the
+// local midnight before the range to its end is whole hours, so that hours
+// in UTC are hours in the zone too (ClickHouse counts a day's hours from
+// its midnight). Checking the ends alone is not enough:
+// Australia/Lord_Howe is +11 in summer and +10:30 in winter.
 func wholeHourZone(req Request) bool {
 	loc := req.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	for t := req.From.In(loc); ; {
+	y, m, d := req.From.In(loc).Date()
+	for t := time.Date(y, m, d, 0, 0, 0, 0, loc); ; {
 		if _, off := t.Zone(); off%3600 != 0 {
 			return false
 		}
