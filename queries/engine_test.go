@@ -370,6 +370,7 @@ func TestRequestValidation(t *testing.T) {
 	}{
 		{"unknown kpi", Request{KPI: "nope"}, "kpi"},
 		{"missing range", Request{KPI: "ctr"}, "from"},
+		{"missing to", Request{KPI: "ctr", From: at("2024-02-01T00:00:00Z")}, "to"},
 		{"reversed range", Request{KPI: "ctr", From: at("2024-02-01T00:00:00Z"),
 			To: at("2024-01-01T00:00:00Z")}, "to"},
 		{"bad window", Request{KPI: "ctr", From: at("2024-01-01T00:00:00Z"),

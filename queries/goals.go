@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,9 +108,10 @@ var (
 )
 
 func (g Goal) validPeriod() error {
+	if err := requireRange(g.From, g.To); err != nil {
+		return err
+	}
 	switch {
-	case g.From.IsZero() || g.To.IsZero():
-		return &RequestError{"from", "from and to are required (RFC 3339 or YYYY-MM-DD)"}
 	case !g.From.Before(g.To):
 		return &RequestError{"to", "must be after from"}
 	case g.From.Before(goalEarliest):
@@ -121,29 +123,33 @@ func (g Goal) validPeriod() error {
 }
 
 // DeleteGoal removes the goal of g's KPI, tenant and period (g.Target is
-// ignored) and reports whether there was one.
-func (e *Engine) DeleteGoal(ctx context.Context, g Goal) (bool, error) {
-	if _, ok := Lookup(g.KPI); !ok {
-		return false, &RequestError{"kpi", fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", g.KPI)}
+// ignored) and returns it as it was stored; ok is false when there was none.
+func (e *Engine) DeleteGoal(ctx context.Context, g Goal) (deleted Goal, ok bool, err error) {
+	if _, known := Lookup(g.KPI); !known {
+		return Goal{}, false, &RequestError{"kpi",
+			fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", g.KPI)}
 	}
 	if err := g.validPeriod(); err != nil {
-		return false, err
+		return Goal{}, false, err
+	}
+	stored, err := e.Goals(ctx, GoalFilter{KPI: g.KPI, Tenant: g.Tenant, From: g.From, To: g.To})
+	if err != nil {
+		return Goal{}, false, fmt.Errorf("delete goal: %w", err)
+	}
+	i := slices.IndexFunc(stored, func(s Goal) bool {
+		return s.Tenant == g.Tenant && s.From.Equal(g.From) && s.To.Equal(g.To)
+	})
+	if i < 0 {
+		return Goal{}, false, nil
 	}
 	p := warehouse.Params{"kpi": g.KPI, "tenant": g.Tenant,
 		"from": warehouse.FormatTime(g.From.UTC()), "to": warehouse.FormatTime(g.To.UTC())}
 	const where = ` WHERE tenant = {tenant:String} AND kpi = {kpi:String}
 	AND period_start = {from:DateTime64(3, 'UTC')} AND period_end = {to:DateTime64(3, 'UTC')}`
-	res, err := e.wh.Query(ctx, "SELECT count() FROM "+e.db+".goals"+where, p)
-	if err != nil {
-		return false, fmt.Errorf("delete goal: %w", err)
-	}
-	if n, _ := res.Rows[0][0].(int64); n == 0 {
-		return false, nil
-	}
 	if err := e.wh.Exec(ctx, "DELETE FROM "+e.db+".goals"+where, p); err != nil {
-		return false, fmt.Errorf("delete goal: %w", err)
+		return Goal{}, false, fmt.Errorf("delete goal: %w", err)
 	}
-	return true, nil
+	return stored[i], true, nil
 }
 
 // GoalFilter narrows Goals; zero fields match everything. A period keeps

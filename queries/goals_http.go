@@ -49,7 +49,7 @@ func (h *Handler) deleteGoal(w http.ResponseWriter, r *http.Request) {
 	g, status, err := readGoal(w, r)
 	var found bool
 	if err == nil {
-		found, err = h.engine.DeleteGoal(r.Context(), g)
+		g, found, err = h.engine.DeleteGoal(r.Context(), g)
 		status = goalStatus(err)
 	}
 	if status == http.StatusInternalServerError {

@@ -122,6 +122,13 @@ func confine(ctx context.Context, req *Request) error {
 // filter per dimension.
 func ParseRequest(name string, q url.Values) (Request, error) {
 	req := Request{KPI: name, Window: Window(q.Get("window")), Filters: map[string]string{}}
+	for _, k := range sortedKeys(q) {
+		if len(q[k]) > 1 {
+			// Taking the first of two windows or zones would answer a
+			// question the caller did not ask.
+			return req, &RequestError{k, "give it once"}
+		}
+	}
 	loc, err := location(q.Get("tz"))
 	if err != nil {
 		return req, err
@@ -152,9 +159,6 @@ func ParseRequest(name string, q url.Values) (Request, error) {
 	for k, v := range q {
 		if known[k] {
 			continue
-		}
-		if len(v) != 1 {
-			return req, &RequestError{k, "give a filter once"}
 		}
 		req.Filters[k] = v[0]
 	}

@@ -69,8 +69,8 @@ func (r *Request) Validate() (KPI, error) {
 	if !ok {
 		return KPI{}, &RequestError{"kpi", fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", r.KPI)}
 	}
-	if r.From.IsZero() || r.To.IsZero() {
-		return k, &RequestError{"from", "from and to are required (RFC 3339 or YYYY-MM-DD)"}
+	if err := requireRange(r.From, r.To); err != nil {
+		return k, err
 	}
 	if !r.From.Before(r.To) {
 		return k, &RequestError{"to", "must be after from"}
@@ -196,4 +196,17 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("want RFC 3339 or YYYY-MM-DD, got %q", s)
 	}
 	return t, nil
+}
+
+// requireRange names the missing end of a period, if any.
+func requireRange(from, to time.Time) error {
+	for _, p := range []struct {
+		name string
+		t    time.Time
+	}{{"from", from}, {"to", to}} {
+		if p.t.IsZero() {
+			return &RequestError{p.name, "required (RFC 3339 or YYYY-MM-DD)"}
+		}
+	}
+	return nil
 }

@@ -67,6 +67,12 @@ func runImport(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(os.Stderr, "  "+r)
 	}
+	if err == nil && len(imp.rejected) > 0 {
+		// A non-zero exit lets a script notice; the accepted events stay
+		// stored, and a resend of the fixed file only adds the rest.
+		err = fmt.Errorf("%d events rejected (listed above); the others were stored",
+			len(imp.rejected))
+	}
 	return err
 }
 

@@ -146,8 +146,8 @@ func keysCreate(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "ingest, read or admin (admin implies the others)")
 	name := fs.String("name", "", "a label, such as who holds the key")
 	_ = fs.Parse(args)
-	if *tenant != "" && *all {
-		return errors.New("give --tenant or --all-tenants, not both")
+	if (*tenant != "") == *all {
+		return errors.New("give --tenant NAME, or --all-tenants for an operator key")
 	}
 	if _, err := auth.ParseRole(*role); err != nil {
 		return fmt.Errorf("--role: %w", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,5 +181,28 @@ func TestSecondPathRefused(t *testing.T) {
 	_, err := Open(Config{Path: t.TempDir()})
 	if !errors.Is(err, ErrOtherPath) {
 		t.Errorf("err = %v, want ErrOtherPath", err)
+	}
+}
+
+// TestDirectoryInUse: a data directory whose status file another engine
+// has locked is refused with ErrInUse before the engine is asked.
+func TestDirectoryInUse(t *testing.T) {
+	dir := t.TempDir()
+	if err := checkUnlocked(dir); err != nil {
+		t.Fatalf("fresh directory: %v", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := checkUnlocked(dir); err != nil {
+		t.Fatalf("unlocked status file: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkUnlocked(dir); !errors.Is(err, ErrInUse) {
+		t.Errorf("locked status file: %v, want ErrInUse", err)
 	}
 }

@@ -14,8 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -45,6 +48,10 @@ func (c Config) Validate() error {
 // ErrOtherPath is returned by Open when the process already runs the engine
 // on another data directory: libchdb supports one per process.
 var ErrOtherPath = errors.New("chdb: engine already open on another path")
+
+// ErrInUse is returned by Open when another process holds the data
+// directory, typically a running kpi serve.
+var ErrInUse = errors.New("chdb: data directory in use by another process")
 
 // engine is the process-wide libchdb connection.
 type engine struct {
@@ -107,6 +114,9 @@ func Open(cfg Config) (*Conn, error) {
 }
 
 func connect(l *lib, cfg Config) (*engine, error) {
+	if err := checkUnlocked(cfg.Path); err != nil {
+		return nil, err
+	}
 	args := []string{"kpi", "--path=" + cfg.Path}
 	for k, v := range sessionSettings {
 		args = append(args, "--"+k+"="+v)
@@ -318,4 +328,22 @@ func (c *Conn) stream(stmt string, data []byte) error {
 		return &warehouse.Error{Code: warehouse.ParseCode(msg), Message: msg, Query: warehouse.Clip(stmt)}
 	}
 	return nil
+}
+
+// checkUnlocked fails with ErrInUse when another process holds the lock the
+// engine takes on the data directory's status file, so the caller gets a
+// clear error instead of the engine's own exception printed to stderr.
+func checkUnlocked(path string) error {
+	f, err := os.Open(filepath.Join(path, "status"))
+	if err != nil {
+		return nil // no status file yet: nobody has opened the directory
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("%w: %s (stop the kpi serve using it first)", ErrInUse, path)
+		}
+		return nil
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
