@@ -130,7 +130,8 @@ func TestHTTPDeleteGoal(t *testing.T) {
 	}
 	// The answer is the goal as stored, whatever target the body carries.
 	code, body := do(t, h, ctx, "DELETE", "/v1/goals", goal+`,"target":2.5}`)
-	if code != 200 || !strings.Contains(body, `"target": "5.00"`) || strings.Contains(body, "0001-01-01") {
+	if code != 200 || !strings.Contains(body, `"target": "5.00"`) ||
+		strings.Contains(body, "0001-01-01") {
 		t.Fatalf("DELETE: %d %s, want 200 with the stored target 5 and its set_at", code, body)
 	}
 	if _, body := do(t, h, ctx, "GET", "/v1/goals", ""); strings.Contains(body, "clicks") {
