@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/kpi-analytics/kpi/events"
@@ -66,11 +67,17 @@ func (s adScope) sql(q *query) string {
 	if s.where != "" {
 		where = " AND " + s.where
 	}
+	// Events without an amount (clicks, impressions) have no currency and
+	// pass a currency filter: cpc with currency=EUR is EUR spend per click.
+	filters := filtersOn(q.req, func(d string) bool { return d != DimCurrency })
+	if _, ok := q.req.Filters[DimCurrency]; ok {
+		filters += " AND (currency = {f_currency:String} OR currency = '')"
+	}
 	return fmt.Sprintf(`SELECT %s AS ws, %s, sum(count) AS n, sum(amount) AS amount, sum(value) AS value
 FROM %s.events
 WHERE type IN (%s) AND %s%s%s
 GROUP BY ws, %s`, windowExpr(q.req, "occurred_at"), dims, q.e.db, typeList(ts),
-		timeFilter(q.req), where, dimFilters(q.req), dims)
+		timeFilter(q.req), where, filters, dims)
 }
 
 func (s adScope) run(ctx context.Context, q *query) error {
@@ -79,11 +86,54 @@ func (s adScope) run(ctx context.Context, q *query) error {
 		return err
 	}
 	nd := len(q.req.GroupBy)
+	ci := slices.Index(q.req.GroupBy, DimCurrency)
+	var unpriced [][]any
 	for _, r := range res.Rows {
 		g := q.acc.group(windowIndex(q.bounds, r[0].(int64)), r[1:1+nd])
 		typ, cur := events.Type(r[1+nd].(string)), r[2+nd].(string)
 		if err := s.add(q, g, typ, cur, r[3+nd:]); err != nil {
 			return err
+		}
+		if ci >= 0 && cur == "" && q.inMoney {
+			unpriced = append(unpriced, r)
+		}
+	}
+	return s.shareUnpriced(q, ci, unpriced)
+}
+
+// shareUnpriced adds, when a money KPI is grouped by currency, the events
+// without an amount (clicks, impressions) to every currency's group of the
+// same window and other dimensions, so that cpc by currency is each
+// currency's spend per click. Their own group, which holds no money, is
+// left out of the answer.
+func (s adScope) shareUnpriced(q *query, ci int, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	nd := len(q.req.GroupBy)
+	rest := func(w int, vals []string) string {
+		return fmt.Sprint(w, slices.Delete(slices.Clone(vals), ci, ci+1))
+	}
+	priced := map[string][]*group{}
+	for _, g := range q.acc.byKey {
+		vals := make([]string, nd)
+		for i, d := range q.req.GroupBy {
+			vals[i] = g.dims[d]
+		}
+		if vals[ci] != "" {
+			k := rest(g.window, vals)
+			priced[k] = append(priced[k], g)
+		}
+	}
+	for _, r := range rows {
+		vals := make([]string, nd)
+		for i := range vals {
+			vals[i], _ = r[1+i].(string)
+		}
+		for _, g := range priced[rest(windowIndex(q.bounds, r[0].(int64)), vals)] {
+			if err := s.add(q, g, events.Type(r[1+nd].(string)), "", r[3+nd:]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

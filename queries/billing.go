@@ -34,6 +34,12 @@ var srcBilling = &source{name: "billing", dims: []string{DimTenant}, run: runBil
 var moveCols = []measure{mChurnedCustomers, mChurnedMRR, mContractionMRR, mExpansionMRR,
 	mNewMRR, mReactivationMRR, mNewCustomers, mReactivatedCustomers}
 
+// twelvefold marks the columns of billingSQL that carry MRR times 12.
+var twelvefold = map[measure]bool{mChurnedMRR: true, mContractionMRR: true,
+	mExpansionMRR: true, mNewMRR: true, mReactivationMRR: true}
+
+var twelve = big.NewRat(12, 1)
+
 func runBilling(ctx context.Context, q *query) error {
 	tenant, factor := "", ""
 	if len(q.req.GroupBy) > 0 {
@@ -89,7 +95,7 @@ func (q *query) billingRows(rows [][]any) error {
 				if err != nil {
 					return err
 				}
-				mrr.Add(mrr, d)
+				mrr.Add(mrr, d.Quo(d, twelve))
 				if d, err = ratOf(r[1]); err != nil {
 					return err
 				}
@@ -111,6 +117,9 @@ func (q *query) billingRows(rows [][]any) error {
 					if err != nil {
 						return err
 					}
+					if twelvefold[m] {
+						v.Quo(v, twelve)
+					}
 					g.m.add(m, v)
 				}
 			}
@@ -130,7 +139,10 @@ func (q *query) billingRows(rows [][]any) error {
 // times windows. Per point it returns the change of the total MRR and of
 // the paying customers (running sums give every window's ends), and the
 // window's movements from each customer's MRR before (m0) and after (m1)
-// and whether they had paid before (paid0).
+// and whether they had paid before (paid0). MRR is carried twelvefold
+// (a yearly amount as it is, a monthly one times 12) and divided by 12 in
+// Go: dividing each yearly plan in SQL cut its share at 6 decimals, so
+// twelve plans of 1000 a year summed to 999.999996.
 //
 // A subscription belongs to the customer of its first event. Array
 // functions, not window functions, compute each subscription's deltas:
@@ -165,8 +177,8 @@ FROM (
 						arrayCount(b -> b <= %[6]s, bounds) AS p,
 						argMin(customer, %[5]s) AS cust,
 						argMax((type, billing_interval, amount, currency), %[5]s) AS st,
-						if(st.1 = 'subscription_canceled', 0,
-							if(st.2 = 'year', st.3 / 12, st.3)%[4]s) AS m,
+						if(st.1 = 'subscription_canceled', 0, if(st.2 = 'year',
+							toDecimal128(st.3, 6), toDecimal128(st.3, 6) * 12)%[4]s) AS m,
 						max((type != 'subscription_canceled') AND (amount > 0)) AS paid,
 						if(m > 0, [st.4], []) AS curs
 					FROM %[1]s.events

@@ -3,6 +3,8 @@ package queries
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,6 +136,42 @@ func TestBillingConvertsAtOneRate(t *testing.T) {
 	checkOne(t, e, inUSD, []kpiCase{{"mrr", "321.15"}, {"mrr_expansion", "107.05"}})
 	if ans := run(t, e, inEUR("mrr")); ans.Rows[0].Currency != "EUR" || ans.Rates != RatesSource {
 		t.Errorf("converted row: currency %q, rates %q", ans.Rows[0].Currency, ans.Rates)
+	}
+}
+
+// TestYearlyPlansSumExactly: twelve plans of 1000 a year are 1000 of MRR,
+// not twelve times 83.333333; with a yearly plan in USD converted to EUR,
+// value and exact agree.
+func TestYearlyPlansSumExactly(t *testing.T) {
+	var evs []events.Event
+	for i := range 12 {
+		c := fmt.Sprintf("c%d", i)
+		evs = append(evs, subEv(events.TypeSubscriptionStarted, "2024-02-05T00:00:00Z", c, c+"s",
+			1000, "year"))
+	}
+	eur := subEv(events.TypeSubscriptionStarted, "2024-02-06T00:00:00Z", "e", "es", 50, "month")
+	eur.Currency = "EUR"
+	e := engineWith(t, append(evs, eur,
+		subEv(events.TypeSubscriptionStarted, "2024-02-06T00:00:00Z", "u", "us", 1284.60, "year"),
+		subEv(events.TypeSubscriptionStarted, "2024-02-06T00:00:00Z", "v", "vs", 214.10, "month"))...)
+	onlyYearly := func(kpi string) Request {
+		r := feb(kpi)
+		r.To = at("2024-02-06T00:00:00Z")
+		return r
+	}
+	checkOne(t, e, onlyYearly, []kpiCase{{"mrr", "1000.00"}, {"mrr_new", "1000.00"},
+		{"net_new_mrr", "1000.00"}, {"arpa", "83.333333"}})
+	// 1284.60 / 12 + 214.10 = 321.15 USD = 300 EUR at the table's rate; with
+	// the 50 EUR plan, 350 EUR besides the 1000 USD of the yearly plans.
+	r := feb("mrr")
+	r.From, r.ConvertTo = at("2024-02-06T00:00:00Z"), "EUR"
+	ans := run(t, e, r)
+	if len(ans.Rows) != 1 || ans.Rows[0].Value == nil {
+		t.Fatalf("mrr in EUR: %+v", ans.Rows)
+	}
+	got := ans.Rows[0]
+	if f, _ := strconv.ParseFloat(got.Exact, 64); *got.Value != f {
+		t.Errorf("mrr in EUR: value %v, exact %s; want the same number", *got.Value, got.Exact)
 	}
 }
 

@@ -97,7 +97,8 @@ func (e *Engine) Run(ctx context.Context, req Request) (*Answer, error) {
 // answer runs the KPI's sources and computes every window and group.
 func (e *Engine) answer(ctx context.Context, k KPI, req Request) (*Answer, error) {
 	bounds := req.Bounds()
-	q := &query{e: e, req: req, bounds: bounds, acc: newAccumulator(req, bounds)}
+	q := &query{e: e, req: req, bounds: bounds, acc: newAccumulator(req, bounds),
+		inMoney: k.usesMoney()}
 	ans := &Answer{KPI: k, From: req.From, To: req.To, Window: req.Window,
 		TimeZone: req.Location.String(), GroupBy: req.GroupBy, Rows: []Row{}}
 	if req.ConvertTo != "" {

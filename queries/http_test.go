@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -165,6 +166,31 @@ func TestHTTPCountsCarryNoCurrency(t *testing.T) {
 		"/v1/kpis/spend?from=2024-02-01&to=2024-03-01&group_by=currency", "")
 	if strings.Count(body, `"window_start"`) != 2 || strings.Contains(body, `"currency": ""`) {
 		t.Errorf("spend by currency, want an EUR and a USD row: %s", body)
+	}
+}
+
+// TestCostPerClickInOneCurrency: clicks carry no currency, so cpc filtered
+// or grouped by currency divides that currency's spend by every click.
+func TestCostPerClickInOneCurrency(t *testing.T) {
+	e := engineWith(t, ad("click", "2024-02-01T10:00:00Z", "c", 4),
+		withMoney(ad("cost", "2024-02-01T00:00:00Z", "c", 1), 10e6, "EUR"),
+		withMoney(ad("cost", "2024-02-01T00:00:00Z", "c", 1), 10_705_000, "USD"),
+		ad("click", "2024-02-02T10:00:00Z", "d", 5))
+	inEUR := func(kpi string) Request {
+		r := feb(kpi)
+		r.Filters = map[string]string{DimCurrency: "EUR"}
+		return r
+	}
+	checkOne(t, e, inEUR, []kpiCase{{"cpc", "1.111111"}, {"clicks", "9"}, {"spend", "10.00"}})
+	r := feb("cpc")
+	r.GroupBy = []string{DimCampaign, DimCurrency}
+	got := map[string]string{}
+	for _, row := range run(t, e, r).Rows {
+		got[row.Group[DimCampaign]+" "+row.Group[DimCurrency]] = text(row.value)
+	}
+	want := map[string]string{"c EUR": "2.50", "c USD": "2.67625"}
+	if !maps.Equal(got, want) {
+		t.Errorf("cpc by campaign and currency = %v, want %v", got, want)
 	}
 }
 

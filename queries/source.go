@@ -25,11 +25,12 @@ type source struct {
 
 // query is one request being answered.
 type query struct {
-	e      *Engine
-	req    Request
-	bounds []time.Time
-	acc    *accumulator
-	fx     *converter // nil when amounts stay in their own currency
+	e       *Engine
+	req     Request
+	bounds  []time.Time
+	acc     *accumulator
+	fx      *converter // nil when amounts stay in their own currency
+	inMoney bool       // the KPI's value involves money
 }
 
 // flow is the most common source shape: aggregates of the events of some

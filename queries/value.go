@@ -3,6 +3,7 @@ package queries
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -36,11 +37,13 @@ func plain(r *big.Rat) value {
 	return value{Value: &f}
 }
 
+// money is an amount; its float is the exact text's, so that value and
+// exact agree where conversion factors leave digits beyond the sixth.
 func money(r *big.Rat) value {
 	if r == nil {
 		r = new(big.Rat)
 	}
-	f, _ := r.Float64()
+	f, _ := strconv.ParseFloat(r.FloatString(6), 64)
 	return value{Value: &f, Exact: Decimal(r, 2)}
 }
 

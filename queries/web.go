@@ -232,7 +232,8 @@ var webKPIs = []KPI{
 		Formula: "sum(reach) of mention", Unit: UnitCount, HigherIsBetter: true,
 		EventTypes: types("mention"), sources: []*source{srcMentions}, compute: countOf(mReach)},
 	{Name: "followers", Category: CategoryMarketing, Description: "Followers of the social " +
-		"accounts at the window's end: each account's latest snapshot before it.",
+		"accounts at the window's end: each account's latest snapshot before it. An account is " +
+		"its handle on its channel (@acme on x and @acme on instagram are two).",
 		Formula: "Σ latest followers per account at window end", Unit: UnitCount,
 		HigherIsBetter: true, EventTypes: types("follower_snapshot"),
 		sources: []*source{srcFollowers}, compute: countOf(mFollowersEnd)},
