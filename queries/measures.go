@@ -84,6 +84,8 @@ const (
 	mActualHours
 	mEstimatedCost
 	mActualCost
+	mEstimatedProjectHours // actual hours of the projects with an estimate
+	mEstimatedProjectCost  // actual cost of the projects with an estimate
 	mResponses
 	mPromoters
 	mDetractors

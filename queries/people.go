@@ -23,22 +23,25 @@ var (
 		run: runProjects}
 )
 
-// runProjects compares, for each project completed in the window (its
-// latest project_completed event), the latest estimate with the actuals.
-// Projects without an estimate are left out: they have no variance. Costs
+// runProjects compares, for each project completed in the window, the
+// latest estimate with the actuals. A project counts once, in the window
+// of its latest project_completed: a second one corrects the first. The
+// actuals count every completed project; the variances compare only those
+// with an estimate, so a project without one changes neither side. Costs
 // are in the completion's currency, or the estimate's when the completion
 // has no amount; both should be in the same currency.
 func runProjects(ctx context.Context, q *query) error {
 	sql := fmt.Sprintf(`SELECT %[1]s AS ws%[2]s, if(c.cur != '', c.cur, e.cur) AS currency,
-	count(), sum(e.h), sum(c.h), sum(e.amt), sum(c.amt)
+	count(), sum(e.h), sum(c.h), sum(e.amt), sum(c.amt),
+	sumIf(c.h, e.estimated = 1), sumIf(c.amt, e.estimated = 1)
 FROM (
 	SELECT tenant, project, max(occurred_at) AS done,
 		argMax((hours, amount, currency), %[5]s) AS st, st.1 AS h, st.2 AS amt, st.3 AS cur
 	FROM %[3]s.events WHERE type = 'project_completed' AND %[6]s%[4]s
 	GROUP BY tenant, project
 ) AS c
-INNER JOIN (
-	SELECT tenant, project,
+LEFT JOIN (
+	SELECT tenant, project, toUInt8(1) AS estimated,
 		argMax((hours, amount, currency), %[5]s) AS st, st.1 AS h, st.2 AS amt, st.3 AS cur
 	FROM %[3]s.events WHERE type = 'project_estimate' AND %[6]s%[4]s
 	GROUP BY tenant, project
@@ -53,7 +56,8 @@ GROUP BY ws%[2]s, currency`, windowExpr(q.req, "c.done"),
 	}
 	return q.collect(res, layout{currency: true, cols: []col{{m: mProjects},
 		{m: mEstimatedHours}, {m: mActualHours}, {m: mEstimatedCost, money: true},
-		{m: mActualCost, money: true}}})
+		{m: mActualCost, money: true}, {m: mEstimatedProjectHours},
+		{m: mEstimatedProjectCost, money: true}}})
 }
 
 // variance is (actual − estimate) / estimate × 100.
@@ -73,16 +77,19 @@ func projectKPI(k KPI) KPI {
 
 var peopleKPIs = []KPI{
 	projectKPI(KPI{Name: "project_hours_estimated", Description: "Estimated hours of the " +
-		"projects completed in the window (latest estimate per project).",
+		"projects completed in the window (latest estimate per project, even one made after " +
+		"the completion).",
 		Formula: "Σ hours of the latest project_estimate", Unit: UnitHours,
 		compute: hoursOf(mEstimatedHours)}),
 	projectKPI(KPI{Name: "project_hours_actual", Description: "Hours the projects " +
-		"completed in the window took.", Formula: "Σ hours of the latest project_completed",
+		"completed in the window took, estimated or not; a project counts in the window of " +
+		"its latest completion.", Formula: "Σ hours of the latest project_completed",
 		Unit: UnitHours, compute: hoursOf(mActualHours)}),
 	projectKPI(KPI{Name: "project_hours_variance", Description: "Duration overrun of the " +
 		"projects completed in the window, per project with group_by=project.",
-		Formula: "(actual − estimated hours) / estimated hours × 100", Unit: UnitPercent,
-		compute: variance(mActualHours, mEstimatedHours)}),
+		Formula: "(actual − estimated hours) / estimated hours × 100, over the projects " +
+			"with an estimate", Unit: UnitPercent,
+		compute: variance(mEstimatedProjectHours, mEstimatedHours)}),
 	projectKPI(KPI{Name: "project_cost_estimated", Description: "Estimated cost of the " +
 		"projects completed in the window.", Formula: "Σ amount of the latest project_estimate",
 		Unit: UnitMoney, compute: moneyOf(mEstimatedCost)}),
@@ -91,8 +98,9 @@ var peopleKPIs = []KPI{
 		Unit: UnitMoney, compute: moneyOf(mActualCost)}),
 	projectKPI(KPI{Name: "project_cost_variance", Description: "Cost overrun of the " +
 		"projects completed in the window.",
-		Formula: "(actual − estimated cost) / estimated cost × 100", Unit: UnitPercent,
-		money: true, compute: variance(mActualCost, mEstimatedCost)}),
+		Formula: "(actual − estimated cost) / estimated cost × 100, over the projects " +
+			"with an estimate", Unit: UnitPercent,
+		money: true, compute: variance(mEstimatedProjectCost, mEstimatedCost)}),
 	{Name: "hours_logged", Category: CategoryPeople, Description: "Hours worked, as logged.",
 		Formula: "sum(hours) of time_logged", Unit: UnitHours, HigherIsBetter: true,
 		EventTypes: types("time_logged"), sources: []*source{srcTime}, compute: hoursOf(mHours)},

@@ -34,7 +34,8 @@ func TestUtilisation(t *testing.T) {
 
 // TestProjectVariance: site was estimated at 100 h / 8000, re-estimated at
 // 120 h / 9000, and took 150 h / 10800; app was estimated at 50 h / 4000
-// and took 40 h / 4400. old finished in January; noest has no estimate.
+// and took 40 h / 4400. old finished in January; noest has no estimate,
+// so it counts in the actuals but not in the variances.
 func TestProjectVariance(t *testing.T) {
 	p := func(typ events.Type, when, project string, hours, amount float64) events.Event {
 		return ev(typ, when, func(e *events.Event) {
@@ -53,18 +54,30 @@ func TestProjectVariance(t *testing.T) {
 		p(done, "2024-02-25T00:00:00Z", "noest", 10, 100))
 	checkOne(t, e, feb, []kpiCase{
 		{"project_hours_estimated", "170.00"},
-		{"project_hours_actual", "190.00"},
+		{"project_hours_actual", "200.00"},
 		{"project_hours_variance", "11.764706"},
 		{"project_cost_estimated", "13000.00"},
-		{"project_cost_actual", "15200.00"},
+		{"project_cost_actual", "15300.00"},
 		{"project_cost_variance", "16.923077"},
 	})
 	got := byGroup(t, e, feb("project_hours_variance"), DimProject)
-	if got["site"] != "25" || got["app"] != "-20" || len(got) != 2 {
-		t.Errorf("hours variance by project = %v, want site 25, app -20", got)
+	if got["site"] != "25" || got["app"] != "-20" || got["noest"] != "null" || len(got) != 3 {
+		t.Errorf("hours variance by project = %v, want site 25, app -20, noest null", got)
 	}
 	e = engineWith(t, p(done, "2024-02-25T00:00:00Z", "noest", 10, 100))
-	checkOne(t, e, feb, []kpiCase{{"project_cost_variance", "null"}})
+	checkOne(t, e, feb, []kpiCase{{"project_cost_variance", "null"},
+		{"project_cost_actual", "100.00"}, {"project_hours_estimated", "0.00"}})
+
+	// A second completion corrects the first and moves the project to its
+	// window: "fix" counts in March with 15 hours, not in February with 12.
+	e = engineWith(t, p(est, "2024-01-02T00:00:00Z", "fix", 10, 0),
+		p(done, "2024-02-10T00:00:00Z", "fix", 12, 0), p(done, "2024-03-10T00:00:00Z", "fix", 15, 0))
+	checkOne(t, e, feb, []kpiCase{{"project_hours_actual", "0.00"}})
+	march := func(kpi string) Request {
+		return Request{KPI: kpi, From: at("2024-03-01T00:00:00Z"), To: at("2024-04-01T00:00:00Z")}
+	}
+	checkOne(t, e, march, []kpiCase{{"project_hours_actual", "15.00"},
+		{"project_hours_variance", "50"}})
 }
 
 // TestSurvey: scores 10, 9, 9, 8, 6 and 3: 3 promoters, 2 detractors.

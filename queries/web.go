@@ -248,16 +248,17 @@ var webKPIs = []KPI{
 		}},
 	{Name: "keyword_rank", Category: CategoryWeb, Description: "Latest rank observed in the " +
 		"window, per keyword and engine with group_by=keyword,engine (else the average " +
-		"over keywords).", Formula: "rank of the last observation in the window",
+		"over the keyword and engine pairs in the group).", Formula: "rank of the last observation in the window",
 		Unit: UnitRank, EventTypes: keywordTypes, sources: []*source{srcKeywords},
 		compute: perKeyword(mRankLastSum)},
 	{Name: "keyword_best_rank", Category: CategoryWeb, Description: "Best (lowest) rank " +
-		"observed in the window, averaged over keywords when not grouped by keyword.",
+		"observed in the window, per keyword and engine with group_by=keyword,engine (else " +
+		"the average over the keyword and engine pairs in the group).",
 		Formula: "min(rank) in the window", Unit: UnitRank, EventTypes: keywordTypes,
 		sources: []*source{srcKeywords}, compute: perKeyword(mRankBestSum)},
 	{Name: "keyword_rank_change", Category: CategoryWeb, Description: "Places gained over the " +
-		"window: the first observed rank minus the last (positive is an improvement), " +
-		"averaged over keywords when not grouped by keyword.",
+		"window: the first observed rank minus the last (positive is an improvement), per " +
+		"keyword and engine (else the average over the pairs in the group).",
 		Formula: "first rank − last rank in the window", Unit: UnitCount, HigherIsBetter: true,
 		EventTypes: keywordTypes, sources: []*source{srcKeywords},
 		compute: perKeyword(mRankChangeSum)},
