@@ -202,23 +202,28 @@ func monthly(t *testing.T, e *Engine, kpi, from, to string) []string {
 	return out
 }
 
+// checkMonthly compares each KPI's monthly values over [from, to) with want.
+func checkMonthly(t *testing.T, e *Engine, from, to string, want map[string][]string) {
+	t.Helper()
+	for kpi, w := range want {
+		if got := monthly(t, e, kpi, from, to); strings.Join(got, " ") != strings.Join(w, " ") {
+			t.Errorf("%s by month: got %v, want %v", kpi, got, w)
+		}
+	}
+}
+
 // TestMRRStateCarriesThroughQuietWindows: by month from December to
 // March, MRR carries into March, when nobody has an event, and March moves
 // nothing.
 func TestMRRStateCarriesThroughQuietWindows(t *testing.T) {
 	e := engineWith(t, movementEvents()...)
-	for kpi, want := range map[string][]string{
+	checkMonthly(t, e, "2023-12-01T00:00:00Z", "2024-04-01T00:00:00Z", map[string][]string{
 		"mrr":                 {"25.00", "240.00", "235.00", "235.00"},
 		"mrr_new":             {"25.00", "240.00", "80.00", "0.00"},
 		"mrr_churned":         {"0.00", "25.00", "100.00", "0.00"},
 		"net_new_mrr":         {"25.00", "215.00", "-5.00", "0.00"},
 		"customer_churn_rate": {"null", "100", "33.333333", "0"},
-	} {
-		got := monthly(t, e, kpi, "2023-12-01T00:00:00Z", "2024-04-01T00:00:00Z")
-		if strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Errorf("%s by month: got %v, want %v", kpi, got, want)
-		}
-	}
+	})
 }
 
 // TestMRRMovementsOfACustomerWithTwoSubscriptions: H pays 10 from January,
@@ -235,17 +240,12 @@ func TestMRRMovementsOfACustomerWithTwoSubscriptions(t *testing.T) {
 		subEv(started, "2024-02-02T00:00:00Z", "H", "h2", 15, "month"),
 		subEv(canceled, "2024-03-10T00:00:00Z", "H", "h1", 0, ""),
 		subEv(canceled, "2024-04-10T00:00:00Z", "H", "h2", 0, ""))
-	const from, to = "2024-01-01T00:00:00Z", "2024-05-01T00:00:00Z"
-	for kpi, want := range map[string][]string{
+	checkMonthly(t, e, "2024-01-01T00:00:00Z", "2024-05-01T00:00:00Z", map[string][]string{
 		"mrr":                 {"10.00", "25.00", "15.00", "0.00"},
 		"mrr_new":             {"10.00", "0.00", "0.00", "0.00"},
 		"mrr_expansion":       {"0.00", "15.00", "0.00", "0.00"},
 		"mrr_contraction":     {"0.00", "0.00", "10.00", "0.00"},
 		"mrr_churned":         {"0.00", "0.00", "0.00", "15.00"},
 		"customer_churn_rate": {"null", "0", "0", "100"},
-	} {
-		if got := monthly(t, e, kpi, from, to); strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Errorf("%s by month: got %v, want %v", kpi, got, want)
-		}
-	}
+	})
 }

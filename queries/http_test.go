@@ -194,22 +194,28 @@ func TestCostPerClickInOneCurrency(t *testing.T) {
 	}
 }
 
-// TestHTTPBadQueryParams: format, tz=Local and too many windows are 400
-// naming the parameter.
-func TestHTTPBadQueryParams(t *testing.T) {
-	h := NewHandler(engineWith(t), nil)
-	for q, param := range map[string]string{
-		"from=2024-02-01&to=2024-03-01&format=xml":                    "format",
-		"from=2024-02-01&to=2024-03-01&tz=Local":                      "tz",
-		"from=2000-01-01&to=2024-03-01&window=minute":                 "window",
-		"from=2024-02-01&to=2024-03-01&tz=Europe/Nowhere":             "tz",
-		"from=2024-02-01&to=2024-03-01&group_by=campaign%27+OR+1%3D1": "group_by",
-	} {
+// expect400 asks for clicks with each query string and expects a 400 that
+// names the given parameter.
+func expect400(t *testing.T, h http.Handler, cases map[string]string) {
+	t.Helper()
+	for q, param := range cases {
 		code, body := do(t, h, context.Background(), "GET", "/v1/kpis/clicks?"+q, "")
 		if code != 400 || !strings.Contains(body, `"param": "`+param+`"`) {
 			t.Errorf("%s: %d %s, want 400 on %s", q, code, body, param)
 		}
 	}
+}
+
+// TestHTTPBadQueryParams: format, tz=Local and too many windows are 400
+// naming the parameter.
+func TestHTTPBadQueryParams(t *testing.T) {
+	expect400(t, NewHandler(engineWith(t), nil), map[string]string{
+		"from=2024-02-01&to=2024-03-01&format=xml":                    "format",
+		"from=2024-02-01&to=2024-03-01&tz=Local":                      "tz",
+		"from=2000-01-01&to=2024-03-01&window=minute":                 "window",
+		"from=2024-02-01&to=2024-03-01&tz=Europe/Nowhere":             "tz",
+		"from=2024-02-01&to=2024-03-01&group_by=campaign%27+OR+1%3D1": "group_by",
+	})
 }
 
 // TestHTTPScopedKeySeesItsGoalsOnly: a key scoped to tenant a lists a's
@@ -288,8 +294,7 @@ func TestHTTPCompareGrouped(t *testing.T) {
 // period before 1970, a malformed query string and a repeated group_by are
 // 400s naming what is wrong, never a 500 or a silently dropped filter.
 func TestHTTPRangesAndQueryStrings(t *testing.T) {
-	h := NewHandler(engineWith(t), nil)
-	for q, param := range map[string]string{
+	expect400(t, NewHandler(engineWith(t), nil), map[string]string{
 		"from=0001-01-02&to=2026-01-01":                            "from",
 		"from=0001-01-01&to=2026-01-01":                            "from",
 		"from=2026-01-01&to=9999-12-31T23:59:59Z":                  "to",
@@ -301,10 +306,5 @@ func TestHTTPRangesAndQueryStrings(t *testing.T) {
 		"from=2024-02-01&to=2024-03-01&tz=UTC&tz=Europe/Paris":     "tz",
 		"from=2024-02-01&from=2024-02-02&to=2024-03-01":            "from",
 		"from=2024-02-01&to=2024-03-01&campaign=a&campaign=b":      "campaign",
-	} {
-		code, body := do(t, h, context.Background(), "GET", "/v1/kpis/clicks?"+q, "")
-		if code != 400 || !strings.Contains(body, `"param": "`+param+`"`) {
-			t.Errorf("%s: %d %s, want 400 on %s", q, code, body, param)
-		}
-	}
+	})
 }
